@@ -1,0 +1,84 @@
+"""One settings object for the whole product: every knob is a THERABEE_* variable.
+
+Read once at start-up (`get_settings()`); Alembic's env.py, rxconfig.py, the API,
+the tasks and the tests all read the same object.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = PROJECT_ROOT / ".therabee"
+
+
+def _local_jwt_secret() -> str:
+    """The default set-up's secret: generated once, kept in .therabee/ (never in git)."""
+    path = LOCAL_DIR / "jwt-secret"
+    if not path.exists():
+        LOCAL_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="THERABEE_", extra="ignore")
+
+    database_url: str = f"sqlite:///{LOCAL_DIR / 'therabee.db'}"
+    redis_url: str | None = None
+    jwt_secret: str = Field(default_factory=_local_jwt_secret, min_length=32)
+    jwt_ttl_minutes: int = Field(default=60 * 12, ge=1)
+    public_url: str = "http://localhost:3000"
+
+    horizon_hours: int = Field(default=72, ge=1, le=24 * 30)
+    conflict_window_weeks: int = Field(default=52, ge=1, le=104)
+    late_cancel_hours: int = Field(default=24, ge=0)
+
+    # limits on what one request may ask for
+    max_body_bytes: int = 1024 * 1024
+    max_count: int = Field(default=520, ge=1)
+    max_duration_minutes: int = Field(default=8 * 60, ge=1)
+    max_list_days: int = Field(default=400, ge=1)
+
+    # video: Zoom when credentials are set, otherwise a credential-free provider
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: str | None = None
+    zoom_user_id: str = "me"
+    zoom_webhook_secret: str | None = None
+    zoom_oauth_url: str = "https://zoom.us/oauth/token"
+    zoom_api_url: str = "https://api.zoom.us/v2"
+    free_video_base_url: str = "https://meet.jit.si"
+
+    # mail: printed to the log when no SMTP host is set
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Therabee <no-reply@therabee.local>"
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _no_placeholder_secret(cls, value: str) -> str:
+        if value.lower() in {"changeme", "change-me", "secret"}:
+            raise ValueError("THERABEE_JWT_SECRET is a placeholder; set a real secret")
+        return value
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def zoom_enabled(self) -> bool:
+        return bool(self.zoom_account_id and self.zoom_client_id and self.zoom_client_secret)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
