@@ -1,0 +1,13 @@
+"""The outer FastAPI app given to Reflex's `api_transformer`; v1 lives at /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from therabee.api import v1
+
+
+def create_app() -> FastAPI:
+    outer = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    outer.mount("/api/v1", v1.create_v1())
+    return outer

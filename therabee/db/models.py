@@ -1,0 +1,137 @@
+"""The tables. Instants are stored in UTC; zones are IANA names.
+
+A series is the intent (one row per booking); exceptions and pauses are changes to
+it (one row each); a session exists only for an occurrence that is near or acted on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _instant(nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    email: str = Field(sa_column=sa.Column(sa.String(254), nullable=False, unique=True))
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=16)
+    timezone: str = Field(max_length=64)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+
+
+class FeedToken(SQLModel, table=True):
+    """The private calendar link of a user; rotating it replaces the row."""
+
+    __tablename__ = "feed_tokens"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=36)
+    token: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+
+
+class Availability(SQLModel, table=True):
+    """A therapist's weekly hours, one row: `weekly` is a list of {weekday, start, end}."""
+
+    __tablename__ = "availability"
+
+    therapist_id: str = Field(foreign_key="users.id", primary_key=True, max_length=36)
+    timezone: str = Field(max_length=64)
+    weekly: list = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+
+
+class Series(SQLModel, table=True):
+    """The booking intent. `cursor_*` and `next_due_at` let expansion and the horizon
+    job start from a recent occurrence instead of the first one."""
+
+    __tablename__ = "series"
+    __table_args__ = (sa.Index("ix_series_therapist_status", "therapist_id", "status"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    therapist_id: str = Field(foreign_key="users.id", max_length=36)
+    client_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    start: datetime = Field(sa_column=_instant())
+    timezone: str = Field(max_length=64)
+    duration_minutes: int
+    rrule: str | None = Field(default=None, max_length=500)
+    sessions_limit: int | None = None
+    status: str = Field(default="active", max_length=16)
+    parent_id: str | None = Field(default=None, foreign_key="series.id", max_length=36)
+    ends_before: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    cursor_start: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    cursor_index: int = 0
+    next_due_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+
+
+class OccurrenceException(SQLModel, table=True):
+    """A change to one occurrence of a series: cancelled, late cancelled or moved."""
+
+    __tablename__ = "exceptions"
+    __table_args__ = (sa.UniqueConstraint("series_id", "original_start", name="uq_exception_identity"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    series_id: str = Field(foreign_key="series.id", max_length=36)
+    original_start: datetime = Field(sa_column=_instant())
+    kind: str = Field(max_length=16)
+    new_start: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    new_duration_minutes: int | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+
+
+class Pause(SQLModel, table=True):
+    __tablename__ = "pauses"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    series_id: str = Field(foreign_key="series.id", index=True, max_length=36)
+    from_date: date
+    until_date: date
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+
+
+class Session(SQLModel, table=True):
+    """A materialized occurrence. Unique by identity; its meeting lives here too.
+
+    meeting_state: none → creating (marker set, also in the meeting's agenda) → created.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        sa.UniqueConstraint("series_id", "original_start", name="uq_session_identity"),
+        sa.Index("ix_sessions_therapist_start", "therapist_id", "start"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    series_id: str = Field(foreign_key="series.id", max_length=36)
+    therapist_id: str = Field(foreign_key="users.id", max_length=36)
+    client_id: str = Field(foreign_key="users.id", max_length=36)
+    original_start: datetime = Field(sa_column=_instant())
+    start: datetime = Field(sa_column=_instant())
+    end: datetime = Field(sa_column=_instant())
+    status: str = Field(default="scheduled", max_length=16)
+    meeting_state: str = Field(default="none", max_length=16)
+    meeting_marker: str | None = Field(default=None, max_length=64)
+    meeting_id: str | None = Field(default=None, max_length=32)
+    join_url: str | None = Field(default=None, max_length=500)
+    notes: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
