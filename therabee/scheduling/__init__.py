@@ -1,0 +1,1 @@
+"""The scheduling core: pure functions over values. No database, network or clock."""
