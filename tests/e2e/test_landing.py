@@ -1,0 +1,42 @@
+"""The landing page, served by the production build, shows the practice's therapists."""
+
+import uuid
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_landing_lists_a_registered_therapist_with_their_time_zone(live_app: str, page: Page):
+    name = f"Dr. Iris Ng {uuid.uuid4().hex[:6]}"
+    response = httpx.post(
+        f"{live_app}/api/v1/auth/register",
+        json={
+            "email": f"iris-{uuid.uuid4().hex[:8]}@example.org",
+            "password": "correct horse battery",
+            "name": name,
+            "role": "therapist",
+            "timezone": "Asia/Singapore",
+        },
+        timeout=10,
+    )
+    assert response.is_success, response.text
+
+    page.goto("/")
+
+    therapist = page.get_by_role("listitem", name=f"{name}, time zone Asia/Singapore")
+    expect(therapist).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("heading", name="Therapists")).to_be_visible()
+    expect(page.get_by_role("link", name="API documentation")).to_have_attribute("href", "/api/v1/docs")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "landing.png"), full_page=True)
+    assert page.console_errors == []
+
+
+def test_api_answers_on_the_same_port_as_the_ui(live_app: str):
+    response = httpx.get(f"{live_app}/api/v1/health", timeout=10)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")

@@ -1,0 +1,21 @@
+"""The Reflex app: the pages, and our API mounted on the same backend (theme: rxconfig.py)."""
+
+import reflex as rx
+
+from therabee.api.app import create_app
+from therabee_ui import routes
+from therabee_ui.pages.landing import LandingState, landing
+
+app = rx.App(
+    api_transformer=create_app(),
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+)
+
+app.add_page(
+    landing,
+    route=routes.INDEX,
+    title="Therabee",
+    description="Recurring scheduling for therapy practices.",
+    image="/logo.svg",
+    on_load=LandingState.load,
+)
