@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+
+from therabee.api import problems, routes_people, routes_series
+from therabee.api.limits import BodyLimit
+from therabee.services import calendar_feed, health
+from therabee.settings import get_settings
 
 
 def create_v1() -> FastAPI:
-    app = FastAPI(title="Therabee API", version="1", docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(title="Therabee API", version="1", docs_url="/docs", openapi_url="/openapi.json",
+                  description="Store the intent, not the future. See API.md for the contract.")
+    problems.install(app)
+    app.include_router(routes_people.router)
+    app.include_router(routes_series.router)
 
-    @app.get("/health")
-    def health() -> dict:
-        return {"db": "ok", "redis": "not configured", "worker": "not configured"}
+    @app.get("/calendar/{feed_token}.ics", tags=["feeds"])
+    def calendar(feed_token: str) -> Response:
+        return Response(calendar_feed.feed(feed_token), media_type="text/calendar; charset=utf-8")
 
+    @app.get("/health", tags=["health"])
+    def health_check() -> JSONResponse:
+        report = health.report()
+        return JSONResponse(report, status_code=200 if report["db"] == "ok" else 503)
+
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app

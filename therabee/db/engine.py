@@ -44,11 +44,11 @@ def unit_of_work() -> Iterator[DbSession]:
 @contextmanager
 def read_only() -> Iterator[DbSession]:
     """A session for reads: never commits, so a view cannot write by accident."""
-    with DbSession(get_engine(), expire_on_commit=False) as db:
-        try:
-            yield db
-        finally:
-            db.rollback()
+    db = DbSession(get_engine(), expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()  # ends the transaction without committing; loaded rows stay readable
 
 
 def is_postgres(db: DbSession) -> bool:

@@ -1,0 +1,59 @@
+"""The test database: created fresh on the real PostgreSQL and migrated through Alembic.
+
+THERABEE_TEST_DATABASE_URL (default: postgresql+psycopg://postgres@127.0.0.1:5432/therabee_test)
+is where the suite runs. Under CI=true an unreachable PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+TEST_DATABASE_URL = os.environ.get(
+    "THERABEE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/therabee_test")
+os.environ["THERABEE_DATABASE_URL"] = TEST_DATABASE_URL
+os.environ.setdefault("THERABEE_JWT_SECRET", "test-secret-" + "x" * 40)
+
+
+
+def _recreate_database(url: str) -> None:
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+            " AND pid <> pg_backend_pid()"), {"name": target.database})
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_db() -> str:
+    """A fresh database at TEST_DATABASE_URL, at Alembic head. Returns its URL."""
+    from alembic import command
+    from alembic.config import Config
+
+    _recreate_database(TEST_DATABASE_URL)
+    config = Config(os.path.join(os.path.dirname(__file__), "..", "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", TEST_DATABASE_URL)
+    command.upgrade(config, "head")
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture
+def clean_db(migrated_db):
+    """An empty database for this test (tables truncated before it runs)."""
+    from sqlmodel import SQLModel
+
+    import therabee.db.models  # noqa: F401
+    from therabee.db.engine import get_engine
+
+    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    with get_engine().begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
+    yield migrated_db

@@ -1,0 +1,23 @@
+"""Named dependencies so routes stay one-liners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from therabee.db.models import User
+from therabee.services import people
+from therabee.services.errors import unauthorized
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized()
+    return people.user_for_token(credentials.credentials)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]

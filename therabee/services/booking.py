@@ -1,0 +1,149 @@
+"""Booking: validate a new series, check it against the therapist's calendar, write one row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session as DbSession
+from sqlmodel import select
+
+from therabee.db.engine import read_only, unit_of_work
+from therabee.db.models import Series, User
+from therabee.scheduling.conflicts import find_conflicts, within_availability
+from therabee.scheduling.expand import SeriesSpec, first_matches_rule, is_occurrence, rule_starts
+from therabee.scheduling.rules import RuleError, parse_rule
+from therabee.scheduling.timezones import UnknownZone, utc, zone
+from therabee.services import clock
+from therabee.services.access import series_filter, visible_series
+from therabee.services.availability import load_availability, weekly_hours
+from therabee.services.errors import conflict, invalid
+from therabee.services.locks import lock_therapist
+from therabee.services.window import aware, therapist_busy
+from therabee.settings import get_settings
+
+
+def series_public(row: Series) -> dict:
+    return {"id": row.id, "therapist_id": row.therapist_id, "client_id": row.client_id,
+            "start": aware(row.start), "timezone": row.timezone,
+            "duration_minutes": row.duration_minutes, "rrule": row.rrule,
+            "sessions_limit": row.sessions_limit, "status": row.status,
+            "parent_id": row.parent_id, "ends_before": aware(row.ends_before)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked intent: what the series row will hold."""
+
+    start: datetime
+    timezone: str
+    duration_minutes: int
+    rrule: str | None
+    sessions_limit: int | None
+
+
+def check_plan(start: datetime, timezone: str, duration_minutes: int, rrule: str | None,
+               sessions_limit: int | None, now: datetime) -> tuple[Plan, SeriesSpec]:
+    """Field-level validation of an intent, before anything is read or written."""
+    settings = get_settings()
+    start = utc(start)
+    try:
+        tz = zone(timezone)
+    except UnknownZone as exc:
+        raise invalid("timezone", str(exc)) from exc
+    if not isinstance(duration_minutes, int) or not 5 <= duration_minutes <= settings.max_duration_minutes:
+        raise invalid("duration_minutes", f"must be 5 to {settings.max_duration_minutes} minutes")
+    if start < now:
+        raise invalid("start", "is in the past")
+    if sessions_limit is not None and not 1 <= sessions_limit <= settings.max_count:
+        raise invalid("sessions_limit", f"must be 1 to {settings.max_count}")
+    try:
+        rule = parse_rule(rrule, tz, settings.max_count)
+    except RuleError as exc:
+        part = f" ({exc.part})" if exc.part else ""
+        raise invalid("rrule", f"{exc.message}{part}") from exc
+    if rule is not None and rule.until is not None and rule.until < start:
+        raise invalid("rrule", "UNTIL is before the start (UNTIL)")
+    spec = SeriesSpec(id="new", start=start, zone=timezone,
+                      duration=timedelta(minutes=duration_minutes), rule=rule,
+                      sessions_limit=sessions_limit)
+    if not first_matches_rule(spec):
+        raise invalid("start", "is not an occurrence of the rule (check BYDAY/BYMONTHDAY)")
+    plan = Plan(start, timezone, duration_minutes, rule.text if rule else None, sessions_limit)
+    return plan, spec
+
+
+def check_calendar(db: DbSession, therapist_id: str, spec: SeriesSpec,
+                   skip=None, check_hours: bool = True) -> None:
+    """Every occurrence of `spec` over the conflict window must lie inside the therapist's
+    hours and clear of every other occurrence of theirs (virtual or materialized)."""
+    settings = get_settings()
+    window_end = spec.start + timedelta(weeks=settings.conflict_window_weeks)
+    starts = rule_starts(spec, spec.start, window_end)
+    if spec.sessions_limit is not None:
+        starts = starts[: spec.sessions_limit]
+    candidates = [(s, s + spec.duration) for s in starts]
+    if check_hours:
+        _, row = load_availability(db, therapist_id)
+        hours = weekly_hours(row)
+        outside = [s for s, e in candidates if row is None or not within_availability(hours, row.timezone, s, e)]
+        if outside:
+            dates = ", ".join(o.isoformat() for o in outside[:5])
+            raise invalid("start", f"{len(outside)} occurrence(s) fall outside the therapist's hours: {dates}")
+    busy = therapist_busy(db, therapist_id, spec.start - timedelta(days=1),
+                          window_end + timedelta(days=1), skip=skip)
+    hits = find_conflicts(candidates, busy)
+    if hits:
+        raise conflict(f"{len(hits)} occurrence(s) of the therapist collide with this booking",
+                       [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])
+
+
+def _parties(db: DbSession, actor: User, therapist_id: str, client_id: str | None) -> tuple[User, User]:
+    therapist = db.get(User, therapist_id) if isinstance(therapist_id, str) else None
+    if therapist is None or therapist.role != "therapist":
+        raise invalid("therapist_id", "is not a therapist")
+    if actor.role == "client":
+        if client_id not in (None, actor.id):
+            raise invalid("client_id", "a client books for itself")
+        return therapist, actor
+    if actor.id != therapist.id:
+        raise invalid("therapist_id", "a therapist books in their own calendar")
+    client = db.get(User, client_id) if isinstance(client_id, str) else None
+    if client is None or client.role != "client":
+        raise invalid("client_id", "is not a client")
+    return therapist, client
+
+
+def book(actor: User, *, therapist_id: str, client_id: str | None, start: datetime,
+         timezone: str | None, duration_minutes: int, rrule: str | None,
+         sessions_limit: int | None = None) -> dict:
+    """Book a series: one row, written only if every occurrence over the window is free."""
+    now = clock.now()
+    with unit_of_work() as db:
+        therapist, client = _parties(db, actor, therapist_id, client_id)
+        plan, spec = check_plan(start, timezone or therapist.timezone, duration_minutes, rrule,
+                                sessions_limit, now)
+        lock_therapist(db, therapist.id)
+        check_calendar(db, therapist.id, spec)
+        row = Series(therapist_id=therapist.id, client_id=client.id, start=plan.start,
+                     timezone=plan.timezone, duration_minutes=plan.duration_minutes,
+                     rrule=plan.rrule, sessions_limit=plan.sessions_limit, next_due_at=plan.start)
+        db.add(row)
+        db.flush()
+        return series_public(row)
+
+
+def list_series(actor: User) -> list[dict]:
+    with read_only() as db:
+        rows = db.exec(select(Series).where(series_filter(actor)).order_by(Series.start)).all()
+    return [series_public(r) for r in rows]
+
+
+def get_series(actor: User, series_id: str) -> dict:
+    with read_only() as db:
+        return series_public(visible_series(db, actor, series_id))
+
+
+def require_occurrence(spec: SeriesSpec, original_start: datetime, field_name: str = "from") -> None:
+    if not is_occurrence(spec, original_start):
+        raise invalid(field_name, "is not an occurrence of this series")

@@ -1,0 +1,42 @@
+"""Background work requested by a service, handed over only after its transaction commits.
+
+The tasks package installs the dispatcher (Celery, or in-process in the default
+set-up). Payloads carry ids only — never names or notes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlmodel import Session as DbSession
+
+log = logging.getLogger(__name__)
+Dispatcher = Callable[[str, dict], None]
+_dispatcher: Dispatcher | None = None
+
+
+def set_dispatcher(dispatcher: Dispatcher | None) -> None:
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def _dispatch_all(db: DbSession) -> None:
+    pending = db.info.pop("therabee_jobs", [])
+    if _dispatcher is None:
+        return  # no worker configured: the periodic jobs re-derive this work
+    for name, payload in pending:
+        try:
+            _dispatcher(name, payload)
+        except Exception:  # the broker may be down; the horizon job re-derives lost work
+            log.exception("could not enqueue %s", name)
+
+
+def after_commit(db: DbSession, name: str, **payload: str) -> None:
+    """Queue job `name` with id-only `payload` once `db` commits (dropped on rollback)."""
+    jobs = db.info.setdefault("therabee_jobs", [])
+    if not jobs:
+        sa.event.listen(db, "after_commit", _dispatch_all, once=True)
+        sa.event.listen(db, "after_rollback", lambda s: s.info.pop("therabee_jobs", None), once=True)
+    jobs.append((name, payload))
