@@ -34,10 +34,10 @@ def materialize(db: DbSession, series: Series, occurrence: Occurrence) -> tuple[
                   start=occurrence.start, end=occurrence.end, status="scheduled",
                   meeting_state="none", created_at=now, updated_at=now)
     statement = _insert(db)(Session).values(**values).on_conflict_do_nothing(
-        index_elements=["series_id", "original_start"])
+        index_elements=["series_id", "original_start"]).returning(Session.id)
     try:
         with db.begin_nested():
-            created = db.execute(statement).rowcount == 1
+            created = db.execute(statement).first() is not None
     except sa.exc.IntegrityError as exc:
         raise conflict("The therapist already has a session at that time", [
             {"start": occurrence.start, "end": occurrence.end,
