@@ -64,8 +64,9 @@ def within_availability(weekly: Sequence[WeeklyHours], zone_name: str,
     """Does `[start, end)` fall inside one weekly block, in the availability's zone?"""
     tz = zone(zone_name)
     local_start, local_end = to_local(start, tz), to_local(end, tz)
-    if local_end.date() != local_start.date() and local_end.time() != time(0):
-        return False
+    if local_end.date() != local_start.date() and (
+            local_end.time() != time(0) or local_end.date() - local_start.date() > timedelta(days=1)):
+        return False  # only an end at the following midnight may leave the start's day
     end_time = local_end.time() if local_end.date() == local_start.date() else time.max
     return any(
         block.weekday == local_start.weekday() and block.start <= local_start.time()

@@ -94,8 +94,11 @@ def _instants(series: SeriesSpec, base: Cursor) -> Iterator[tuple[datetime, int]
     if remaining is not None and remaining <= 0:
         return
     until_local = to_local(rule.until, tz) if rule.until else None
+    # The wall-clock time comes from the series' start, not the cursor's: a cursor on a
+    # spring-forward day sits an hour late (03:30 for 02:30) and must not shift the rest.
+    dtstart = datetime.combine(to_local(base.start, tz).date(), to_local(series.start, tz).time())
     index = base.index
-    for local in rule.build(to_local(base.start, tz), count=remaining, until_local=until_local):
+    for local in rule.build(dtstart, count=remaining, until_local=until_local):
         instant = to_instant(local, tz)
         if series.ends_before is not None and instant >= series.ends_before:
             return

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 _STAMP = "%Y%m%dT%H%M%SZ"
-_PATTERN = re.compile(r"^([A-Za-z0-9-]{1,64}):(\d{8}T\d{6}Z)$")
+# ASCII digits only, and fullmatch: `$` would let a trailing newline through.
+_PATTERN = re.compile(r"([A-Za-z0-9-]{1,64}):(\d{8}T\d{6}Z)", re.ASCII)
 
 
 class InvalidOccurrenceId(ValueError):
@@ -24,7 +25,7 @@ class OccurrenceId:
 
     @classmethod
     def from_string(cls, text: str) -> OccurrenceId:
-        match = _PATTERN.match(text or "")
+        match = _PATTERN.fullmatch(text or "")
         if not match:
             raise InvalidOccurrenceId(f"{text!r} is not an occurrence id (series_id:YYYYMMDDTHHMMSSZ)")
         try:

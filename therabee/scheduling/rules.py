@@ -120,6 +120,11 @@ def parse_rule(text: str | None, tz: ZoneInfo, max_count: int = 520) -> Rule | N
         for day in parts["BYMONTHDAY"].split(","):
             if not day.lstrip("-").isdigit() or not 1 <= abs(int(day)) <= 31:
                 raise RuleError(f"BYMONTHDAY={day} must be 1..31 or -31..-1", part="BYMONTHDAY")
+    if "BYDAY" in parts:
+        for day in parts["BYDAY"].split(","):
+            # dateutil accepts 6TU, which never occurs and makes expansion scan to year 9999
+            if day[:-2].lstrip("+-").isdigit() and not 1 <= int(day[:-2].lstrip("+-")) <= 5:
+                raise RuleError(f"BYDAY={day}: the n-th weekday must be 1..5 or -5..-1", part="BYDAY")
     if "BYDAY" in parts and freq == "DAILY":
         raise RuleError("BYDAY is not supported with FREQ=DAILY", part="BYDAY")
     until, until_is_date = (None, False)
