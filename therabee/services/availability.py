@@ -10,6 +10,7 @@ from therabee.scheduling.conflicts import WeeklyHours, free_slots
 from therabee.scheduling.timezones import UnknownZone, zone
 from therabee.services import clock
 from therabee.services.errors import forbidden, invalid, not_found
+from therabee.services.practice import rules_for
 from therabee.services.window import therapist_busy
 from therabee.settings import get_settings
 
@@ -102,6 +103,9 @@ def slots(therapist_id: str, from_: datetime, to: datetime, duration_minutes: in
         if row is None:
             return []
         busy = therapist_busy(db, therapist_id, from_ - duration, to + duration)
-    found = free_slots(weekly_hours(row), row.timezone, busy, from_, to, duration, SLOT_STEP,
-                       not_before=clock.now())
+        rules = rules_for(db, therapist_id)
+    now = clock.now()
+    found = [s for s in free_slots(weekly_hours(row), row.timezone, busy, from_, to, duration, SLOT_STEP,
+                                   pad=rules.pad, not_before=now + rules.min_notice)
+             if s.start <= now + rules.booking_window]
     return [{"start": s.start, "end": s.end} for s in found]

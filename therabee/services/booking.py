@@ -19,6 +19,7 @@ from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import conflict, invalid
 from therabee.services.locks import lock_therapist
+from therabee.services.practice import check_timing, rules_for
 from therabee.services.window import aware, therapist_busy
 from therabee.settings import get_settings
 
@@ -92,7 +93,7 @@ def check_calendar(db: DbSession, therapist_id: str, spec: SeriesSpec,
             raise invalid("start", f"{len(outside)} occurrence(s) fall outside the therapist's hours: {dates}")
     busy = therapist_busy(db, therapist_id, spec.start - timedelta(days=1),
                           window_end + timedelta(days=1), skip=skip)
-    hits = find_conflicts(candidates, busy)
+    hits = find_conflicts(candidates, busy, rules_for(db, therapist_id).pad)
     if hits:
         raise conflict(f"{len(hits)} occurrence(s) of the therapist collide with this booking",
                        [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])
@@ -123,6 +124,7 @@ def book(actor: User, *, therapist_id: str, client_id: str | None, start: dateti
         therapist, client = _parties(db, actor, therapist_id, client_id)
         plan, spec = check_plan(start, timezone or therapist.timezone, duration_minutes, rrule,
                                 sessions_limit, now)
+        check_timing(rules_for(db, therapist.id), actor, plan.start, now)
         lock_therapist(db, therapist.id)
         check_calendar(db, therapist.id, spec)
         row = Series(therapist_id=therapist.id, client_id=client.id, start=plan.start,

@@ -17,6 +17,7 @@ from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid, not_found
 from therabee.services.locks import lock_therapist
+from therabee.services.practice import check_timing, rules_for
 from therabee.services.window import aware, expand_rows, series_in_window, series_spec, therapist_busy
 from therabee.scheduling.conflicts import find_conflicts, within_availability
 from therabee.services.errors import conflict
@@ -158,11 +159,13 @@ def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int
             if availability is None or not within_availability(weekly_hours(availability),
                                                                availability.timezone, start, end):
                 raise invalid("start", "is outside the therapist's hours")
+        rules = rules_for(db, row.therapist_id)
+        check_timing(rules, actor, start, now, first=False)
         lock_therapist(db, row.therapist_id)
         original = occurrence.original_start
         busy = therapist_busy(db, row.therapist_id, start - timedelta(days=1), end + timedelta(days=1),
                               skip=lambda o: (o.series_id, o.original_start) == (row.id, original))
-        hits = find_conflicts([(start, end)], busy)
+        hits = find_conflicts([(start, end)], busy, rules.pad)
         if hits:
             raise conflict("The new time collides with another session of the therapist",
                            [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])

@@ -16,6 +16,7 @@ from therabee.services.access import visible_series
 from therabee.services.booking import check_calendar, check_plan, require_occurrence, series_public
 from therabee.services.errors import conflict, invalid, not_found
 from therabee.services.locks import lock_therapist
+from therabee.services.practice import check_timing, rules_for
 from therabee.services.materialize import cancel_from
 from therabee.services.window import aware, expand_rows, series_spec, therapist_busy
 from therabee.settings import get_settings
@@ -65,7 +66,7 @@ def unpause(actor: User, series_id: str, pause_id: str) -> None:
         returning = [(o.start, o.end) for _, o in expand_rows(db, [row], from_, to) if o.status in HELD_STATUSES]
         busy = therapist_busy(db, row.therapist_id, from_ - timedelta(days=1), to + timedelta(days=1),
                               skip=lambda o: o.series_id == row.id)
-        hits = find_conflicts(returning, busy)
+        hits = find_conflicts(returning, busy, rules_for(db, row.therapist_id).pad)
         if hits:
             raise conflict("Resuming would collide with other sessions of the therapist",
                            [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])
@@ -113,6 +114,7 @@ def split(actor: User, series_id: str, from_: datetime, start: datetime | None =
             limit = max(1, limit - _held_before(db, old, from_))
         plan, spec = check_plan(start or from_, old.timezone,
                                 duration_minutes or old.duration_minutes, new_rule, limit, now)
+        check_timing(rules_for(db, old.therapist_id), actor, plan.start, now, first=False)
         lock_therapist(db, old.therapist_id)
         check_calendar(db, old.therapist_id, spec, check_hours=actor.role == "client",
                        skip=lambda o: o.series_id == old.id and o.original_start >= from_)

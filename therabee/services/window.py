@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
+from therabee.db.engine import aware
 from therabee.db.models import OccurrenceException, Pause, Series, Session
 from therabee.scheduling.conflicts import Busy
 from therabee.scheduling.expand import (ACTIVE_STATUSES, Cursor, ExceptionSpec, Occurrence,
                                         PauseSpec, SeriesSpec, SessionSpec, expand)
 from therabee.scheduling.rules import Rule, parse_rule
 from therabee.scheduling.timezones import zone
-
-
-def aware(instant: datetime | None) -> datetime | None:
-    """SQLite hands back naive UTC; PostgreSQL aware. Make both aware UTC."""
-    if instant is None or instant.tzinfo is not None:
-        return instant
-    return instant.replace(tzinfo=timezone.utc)
+from therabee.services.practice import away_intervals
 
 
 @lru_cache(maxsize=4096)
@@ -56,7 +51,8 @@ def _touching(column_a, column_b, from_: datetime, to: datetime):
 
 def expand_rows(db: DbSession, series_rows: Iterable[Series], from_: datetime, to: datetime,
                 time_off: dict[str, list] | None = None) -> list[tuple[Series, Occurrence]]:
-    """Every occurrence of these series in `[from_, to)`, with its series row, by start."""
+    """Every occurrence of these series in `[from_, to)`, with its series row, by start.
+    Time off and holidays of their therapists are loaded unless given."""
     rows = {row.id: row for row in series_rows}
     if not rows:
         return []
@@ -77,8 +73,10 @@ def expand_rows(db: DbSession, series_rows: Iterable[Series], from_: datetime, t
     for p in db.exec(select(Pause).where(Pause.series_id.in_(ids))):
         pauses[p.series_id].append(PauseSpec(p.from_date, p.until_date))
     found = []
+    if time_off is None:
+        time_off = away_intervals(db, sorted({r.therapist_id for r in rows.values()}), from_, to)
     for series_id, row in rows.items():
-        away = (time_off or {}).get(row.therapist_id, ())
+        away = time_off.get(row.therapist_id, ())
         for occurrence in expand(series_spec(row), from_, to, exceptions[series_id],
                                  pauses[series_id], sessions[series_id], away):
             found.append((row, occurrence))

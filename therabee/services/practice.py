@@ -1,0 +1,223 @@
+"""Practice rules: time off (and public holidays), buffers, minimum notice, booking window.
+
+Time off is one row whatever it hides: occurrences inside it are skipped at expansion
+time, for every series of the therapist, and come back when it is removed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import holidays as holiday_calendars
+from sqlmodel import Session as DbSession
+from sqlmodel import select
+
+from therabee.db.engine import aware, read_only, unit_of_work
+from therabee.db.models import Availability, Session, User
+from therabee.db.models_rules import PracticeRules, TimeOff
+from therabee.scheduling.expand import Interval
+from therabee.scheduling.timezones import to_instant, utc, zone
+from therabee.services import clock, jobs
+from therabee.services.errors import FieldError, ServiceError, forbidden, invalid, not_found
+from therabee.services.materialize import set_status
+
+MAX_TIME_OFF_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Rules:
+    buffer_before: timedelta
+    buffer_after: timedelta
+    min_notice: timedelta
+    booking_window: timedelta
+    holidays_country: str | None
+
+    @property
+    def pad(self) -> timedelta:
+        """Free time kept between two sessions."""
+        return self.buffer_before + self.buffer_after
+
+
+def _rules_of(row: PracticeRules | None) -> Rules:
+    row = row or PracticeRules(therapist_id="")
+    return Rules(timedelta(minutes=row.buffer_before_minutes), timedelta(minutes=row.buffer_after_minutes),
+                 timedelta(hours=row.min_notice_hours), timedelta(weeks=row.booking_window_weeks),
+                 row.holidays_country)
+
+
+def rules_for(db: DbSession, therapist_id: str) -> Rules:
+    return _rules_of(db.get(PracticeRules, therapist_id))
+
+
+def rules_public(therapist_id: str, rules: Rules) -> dict:
+    return {"therapist_id": therapist_id,
+            "buffer_before_minutes": int(rules.buffer_before.total_seconds() // 60),
+            "buffer_after_minutes": int(rules.buffer_after.total_seconds() // 60),
+            "min_notice_hours": int(rules.min_notice.total_seconds() // 3600),
+            "booking_window_weeks": rules.booking_window.days // 7,
+            "holidays_country": rules.holidays_country}
+
+
+def get_rules(therapist_id: str) -> dict:
+    with read_only() as db:
+        return rules_public(therapist_id, rules_for(db, therapist_id))
+
+
+def set_rules(therapist: User, *, buffer_before_minutes: int, buffer_after_minutes: int,
+              min_notice_hours: int, booking_window_weeks: int, holidays_country: str | None) -> dict:
+    if therapist.role != "therapist":
+        raise forbidden("Only therapists have practice rules")
+    for name, value, high in (("buffer_before_minutes", buffer_before_minutes, 240),
+                              ("buffer_after_minutes", buffer_after_minutes, 240),
+                              ("min_notice_hours", min_notice_hours, 24 * 60),
+                              ("booking_window_weeks", booking_window_weeks, 104)):
+        if not isinstance(value, int) or not 0 <= value <= high:
+            raise invalid(name, f"must be 0 to {high}")
+    if booking_window_weeks < 1:
+        raise invalid("booking_window_weeks", "must be at least 1")
+    if holidays_country is not None and holidays_country.upper() not in holiday_calendars.list_supported_countries():
+        raise invalid("holidays_country", "is not a supported country code (ISO 3166-1 alpha-2)")
+    with unit_of_work() as db:
+        row = db.get(PracticeRules, therapist.id) or PracticeRules(therapist_id=therapist.id)
+        row.buffer_before_minutes, row.buffer_after_minutes = buffer_before_minutes, buffer_after_minutes
+        row.min_notice_hours, row.booking_window_weeks = min_notice_hours, booking_window_weeks
+        row.holidays_country = holidays_country.upper() if holidays_country else None
+        row.updated_at = clock.now()
+        db.add(row)
+        db.flush()
+        return rules_public(therapist.id, _rules_of(row))
+
+
+def rule_violation(rule: str, field_name: str, message: str) -> ServiceError:
+    """422 naming both the field and the practice rule that refused it."""
+    return ServiceError(f"{field_name}: {message}", 422, f"Refused by the practice rule '{rule}'",
+                        [FieldError(field_name, message)])
+
+
+def check_timing(rules: Rules, actor: User, start: datetime, now: datetime, first: bool = True) -> None:
+    """Minimum notice (and, for a first occurrence, the booking window), for clients.
+    Therapists may book and move on a client's behalf inside them."""
+    if actor.role != "client":
+        return
+    if start < now + rules.min_notice:
+        hours = int(rules.min_notice.total_seconds() // 3600)
+        raise rule_violation("minimum_notice", "start", f"must be at least {hours} h from now")
+    if first and start > now + rules.booking_window:
+        raise rule_violation("booking_window", "start",
+                             f"must be within {rules.booking_window.days // 7} weeks from now")
+
+
+def time_off_public(row: TimeOff, with_reason: bool) -> dict:
+    body = {"id": row.id, "therapist_id": row.therapist_id, "start": row.start, "end": row.end}
+    if with_reason:
+        body["reason"] = row.reason
+    return body
+
+
+def _check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    start, end = utc(start), utc(end)
+    if end <= start:
+        raise invalid("end", "must be after start")
+    if end - start > timedelta(days=MAX_TIME_OFF_DAYS):
+        raise invalid("end", f"time off may last at most {MAX_TIME_OFF_DAYS} days")
+    return start, end
+
+
+def _cancel_sessions_inside(db: DbSession, therapist_id: str, start: datetime, end: datetime) -> None:
+    """Sessions already materialized inside the time off are cancelled; their meetings are
+    deleted by the jobs."""
+    rows = list(db.exec(select(Session).where(Session.therapist_id == therapist_id,
+                                              Session.status == "scheduled",
+                                              Session.start < end, Session.end > start)))
+    for row in rows:
+        set_status(db, row, "cancelled")
+
+
+def add_time_off(therapist: User, start: datetime, end: datetime, reason: str | None = None) -> dict:
+    if therapist.role != "therapist":
+        raise forbidden("Only therapists take time off")
+    if reason is not None and len(reason) > 200:
+        raise invalid("reason", "must be at most 200 characters")
+    start, end = _check_range(start, end)
+    with unit_of_work() as db:
+        row = TimeOff(therapist_id=therapist.id, start=start, end=end, reason=reason)
+        db.add(row)
+        _cancel_sessions_inside(db, therapist.id, start, end)
+        db.flush()
+        jobs.after_commit(db, "practice.time_off_notices", time_off_id=row.id)
+        return time_off_public(row, True)
+
+
+def _own_time_off(db: DbSession, therapist: User, time_off_id: str) -> TimeOff:
+    row = db.get(TimeOff, time_off_id) if isinstance(time_off_id, str) else None
+    if row is None or row.therapist_id != therapist.id:
+        raise not_found("time off")
+    return row
+
+
+def change_time_off(therapist: User, time_off_id: str, start: datetime, end: datetime,
+                    reason: str | None = None) -> dict:
+    start, end = _check_range(start, end)
+    with unit_of_work() as db:
+        row = _own_time_off(db, therapist, time_off_id)
+        row.start, row.end, row.reason = start, end, reason
+        _cancel_sessions_inside(db, therapist.id, start, end)
+        db.flush()
+        return time_off_public(row, True)
+
+
+def remove_time_off(therapist: User, time_off_id: str) -> None:
+    """The hidden occurrences come back (they were never deleted)."""
+    with unit_of_work() as db:
+        db.delete(_own_time_off(db, therapist, time_off_id))
+
+
+def list_time_off(viewer: User, therapist_id: str, from_: datetime, to: datetime) -> list[dict]:
+    """Time off and holidays in the window; reasons only for the therapist themself."""
+    with read_only() as db:
+        therapist = db.get(User, therapist_id)
+        if therapist is None or therapist.role != "therapist":
+            raise not_found("therapist")
+        rows = db.exec(select(TimeOff).where(TimeOff.therapist_id == therapist_id,
+                                             TimeOff.end > utc(from_), TimeOff.start < utc(to))
+                       .order_by(TimeOff.start)).all()
+        holidays = away_intervals(db, [therapist_id], utc(from_), utc(to), only_holidays=True)
+    mine = viewer.id == therapist_id
+    items = [time_off_public(r, mine) for r in rows]
+    items += [{"id": None, "therapist_id": therapist_id, "start": i.start, "end": i.end,
+               "reason": "public holiday" if mine else None} for i in holidays.get(therapist_id, [])]
+    return sorted(items, key=lambda item: item["start"])
+
+
+def _holiday_intervals(country: str, zone_name: str, from_: datetime, to: datetime) -> list[Interval]:
+    tz = zone(zone_name)
+    calendar = holiday_calendars.country_holidays(country, years=range(from_.year - 1, to.year + 2))
+    found = []
+    for day in sorted(calendar):
+        start = to_instant(datetime.combine(day, datetime.min.time()), tz)
+        end = to_instant(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
+        if start < to and end > from_:
+            found.append(Interval(start, end))
+    return found
+
+
+def away_intervals(db: DbSession, therapist_ids: list[str], from_: datetime, to: datetime,
+                   only_holidays: bool = False) -> dict[str, list[Interval]]:
+    """Time off and public holidays of these therapists that touch the window."""
+    away: dict[str, list[Interval]] = defaultdict(list)
+    if not therapist_ids:
+        return away
+    if not only_holidays:
+        for row in db.exec(select(TimeOff).where(TimeOff.therapist_id.in_(therapist_ids),
+                                                 TimeOff.end > from_, TimeOff.start < to)):
+            away[row.therapist_id].append(Interval(aware(row.start), aware(row.end)))
+    with_holidays = db.exec(
+        select(PracticeRules.therapist_id, PracticeRules.holidays_country, Availability.timezone)
+        .join(Availability, Availability.therapist_id == PracticeRules.therapist_id, isouter=True)
+        .where(PracticeRules.therapist_id.in_(therapist_ids), PracticeRules.holidays_country.is_not(None)))
+    for therapist_id, country, zone_name in with_holidays:
+        away[therapist_id] += _holiday_intervals(country, zone_name or "UTC", from_, to)
+    return away
+
