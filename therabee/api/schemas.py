@@ -73,3 +73,17 @@ class MoveIn(Body):
 
 class AttendanceIn(Body):
     status: Literal["completed", "no_show"]
+
+
+class TimeOffIn(Body):
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: StrictStr | None = Field(default=None, max_length=200)
+
+
+class PracticeRulesIn(Body):
+    buffer_before_minutes: StrictInt = Field(default=0, ge=0, le=240)
+    buffer_after_minutes: StrictInt = Field(default=10, ge=0, le=240)
+    min_notice_hours: StrictInt = Field(default=24, ge=0, le=24 * 60)
+    booking_window_weeks: StrictInt = Field(default=26, ge=1, le=104)
+    holidays_country: StrictStr | None = Field(default=None, max_length=8)
