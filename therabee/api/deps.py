@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from therabee.db.models import User
 from therabee.services import people
+from therabee.services.people import User
 from therabee.services.errors import unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
