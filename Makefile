@@ -42,6 +42,7 @@ run: seed
 
 # Hot reload: UI on :3000 (Vite), backend and /api/v1 on :8000.
 dev: seed
+	@echo "UI: http://localhost:3000/   API docs (dev only on :8000): http://localhost:8000/api/v1/docs"
 	$(RUN_ENV) $(VENV)/bin/reflex run
 
 test-fast: $(STAMP)
@@ -60,3 +61,12 @@ lint-imports: $(STAMP)
 test: $(STAMP) services chromium
 	$(RUN_ENV) $(PY) -m pytest tests
 	$(VENV)/bin/lint-imports
+
+# Background jobs on Redis (THERABEE_REDIS_URL); without it jobs run inside `make run`.
+.PHONY: worker beat
+worker: $(STAMP)
+	$(PY) -m celery -A tasks worker --loglevel=INFO --concurrency=2
+
+beat: $(STAMP)
+	@mkdir -p .therabee
+	$(PY) -m celery -A tasks beat --loglevel=INFO --schedule .therabee/celerybeat-schedule
