@@ -23,8 +23,10 @@ def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
 
 
 def _validation_field(loc: tuple) -> str:
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
-    name = ".".join(str(p) for p in parts if not str(p).startswith("function-"))
+    """`weekly[0].start`: list positions in brackets, as the services name them."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")
+             and not str(p).startswith("function-")]
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
     return (name.replace("from_", "from") or "body")
 
 
