@@ -1,0 +1,41 @@
+"""Video meetings: the provider interface, Zoom, and a credential-free fallback."""
+
+from __future__ import annotations
+
+from therabee.settings import Settings, get_settings
+from therabee.video.provider import (
+    TOPIC,
+    Meeting,
+    VideoAuthError,
+    VideoError,
+    VideoNotFound,
+    VideoProvider,
+    VideoRateLimited,
+    VideoRequestError,
+    VideoUnavailable,
+)
+
+__all__ = [
+    "TOPIC",
+    "Meeting",
+    "VideoAuthError",
+    "VideoError",
+    "VideoNotFound",
+    "VideoProvider",
+    "VideoRateLimited",
+    "VideoRequestError",
+    "VideoUnavailable",
+    "get_provider",
+]
+
+
+def get_provider(settings: Settings | None = None) -> VideoProvider:
+    """Zoom when its credentials are set (one client per process), else the free provider."""
+    settings = settings or get_settings()
+    if settings.zoom_enabled:
+        from therabee.video.zoom.client import get_zoom_client  # httpx only when Zoom is used
+
+        return get_zoom_client(settings)
+    from therabee.video.free import FreeVideoProvider
+
+    return FreeVideoProvider(settings.free_video_base_url)

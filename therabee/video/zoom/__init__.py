@@ -1,0 +1,1 @@
+"""Zoom: Server-to-Server OAuth, the meetings API client and webhook verification."""
