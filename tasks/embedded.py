@@ -1,0 +1,76 @@
+"""The default set-up without Redis: the same tasks, run inside the web process.
+
+Jobs queued after a commit run on a small thread pool (a request never waits on the
+video provider); a daemon ticker runs the horizon job and the reminders every minute.
+Nothing is retried here: a job that fails is logged, and the next tick re-derives it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from tasks.celery_app import app
+from tasks.jobs import JOB_TASKS
+from therabee.services import jobs
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 60.0
+PERIODIC = ("therabee.horizon.tick", "therabee.reminders.send_due")
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_ticker: threading.Thread | None = None
+_stop = threading.Event()
+
+
+def _run(task_name: str, payload: dict) -> None:
+    try:
+        app.tasks[task_name](**payload)  # called directly: in this thread, no broker
+    except Exception:
+        log.exception("job %s failed; the next tick re-derives it", task_name)
+
+
+def dispatch(name: str, payload: dict) -> None:
+    """The in-process dispatcher for therabee.services.jobs."""
+    task_name = JOB_TASKS.get(name)
+    if task_name is None:
+        log.warning("no task for job %s; dropped (the periodic jobs re-derive it)", name)
+        return
+    assert _pool is not None, "start_embedded() first"
+    _pool.submit(_run, task_name, payload)
+
+
+def _tick_forever(interval: float) -> None:
+    while not _stop.is_set():
+        for task_name in PERIODIC:
+            _run(task_name, {})
+        _stop.wait(interval)
+
+
+def start_embedded(interval: float = TICK_SECONDS) -> None:
+    """Install the in-process dispatcher and start the ticker; calling it again does nothing."""
+    global _pool, _ticker
+    with _lock:
+        if _ticker is not None and _ticker.is_alive():
+            return
+        _stop.clear()
+        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="therabee-job")
+        jobs.set_dispatcher(dispatch)
+        _ticker = threading.Thread(target=_tick_forever, args=(interval,),
+                                   name="therabee-ticker", daemon=True)
+        _ticker.start()
+
+
+def stop_embedded() -> None:
+    """Stop the ticker and the pool (tests, shutdown)."""
+    global _pool, _ticker
+    with _lock:
+        _stop.set()
+        jobs.set_dispatcher(None)
+        if _ticker is not None:
+            _ticker.join(timeout=5)
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+        _pool, _ticker = None, None
