@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from therabee.api import problems, routes_people, routes_practice, routes_series
+from therabee.api import problems, routes_people, routes_practice, routes_series, routes_webhooks
 from therabee.api.limits import BodyLimit
 from therabee.services import calendar_feed, health
 from therabee.settings import get_settings
@@ -17,6 +17,7 @@ def create_v1() -> FastAPI:
     problems.install(app)
     app.include_router(routes_people.router)
     app.include_router(routes_series.router)
+    app.include_router(routes_webhooks.router)
     app.include_router(routes_practice.router)
 
     @app.get("/calendar/{feed_token}.ics", tags=["feeds"])

@@ -118,6 +118,8 @@ class Session(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("series_id", "original_start", name="uq_session_identity"),
         sa.Index("ix_sessions_therapist_start", "therapist_id", "start"),
+        sa.Index("ix_sessions_meeting_id", "meeting_id"),
+        sa.Index("ix_sessions_status_start", "status", "start"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -135,3 +137,17 @@ class Session(SQLModel, table=True):
     notes: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+    # until when one worker's create is in flight; a later worker waits, then adopts by marker
+    meeting_claimed_until: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    reminded_24h_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    reminded_1h_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One accepted webhook event; the key makes a redelivery a no-op (event:meeting:event_ts)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    delivery_key: str = Field(primary_key=True, max_length=200)
+    event: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_instant(index=True))

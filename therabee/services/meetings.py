@@ -1,0 +1,236 @@
+"""Video meetings of sessions: create once, move, delete. Called by the meeting tasks.
+
+Each function takes a session id, re-reads the row and is safe to run any number of
+times, on any number of workers. The state lives on the session row:
+
+    none ─► creating (opaque marker committed, claim lease) ─► created (meeting id, link)
+                                                              └► deleted (session cancelled)
+
+No transaction is open during a provider call. Two workers cannot both create: the
+first one's claim lease makes the second wait (`MeetingBusy`); after a crash the lease
+runs out and the next worker first looks the meeting up by its marker and adopts it.
+A create that finishes and finds the session already settled (another meeting, or
+deleted) deletes its own meeting, so a session never keeps two. Provider errors
+propagate: the task layer retries them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import select
+
+from therabee.db.engine import read_only, unit_of_work
+from therabee.db.models import Series, Session
+from therabee.scheduling.expand import CANCELLED_STATUSES
+from therabee.services import clock, jobs
+from therabee.services.window import aware
+from therabee.video import VideoNotFound, VideoProvider, VideoRateLimited, get_provider
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 180  # longer than the Zoom client's own retries take
+NEEDS_MEETING = ("scheduled", "in_progress")
+_LIVE = ("creating", "created")
+_PASSES = 3  # re-checks when the row changes during a provider call
+
+
+class MeetingBusy(VideoRateLimited):
+    """Another worker is creating this session's meeting: try again after `retry_after` s."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    status: str
+    state: str
+    marker: str | None
+    meeting_id: str | None
+    start: datetime
+    duration_minutes: int
+    timezone: str
+
+
+def _locked(db, session_id: str) -> tuple[Session, Series] | None:
+    found = db.exec(select(Session, Series).join(Series, Series.id == Session.series_id)
+                    .where(Session.id == session_id).with_for_update(of=Session)).first()
+    return (found[0], found[1]) if found else None
+
+
+def _snapshot(row: Session, series: Series) -> _Snapshot:
+    start, end = aware(row.start), aware(row.end)
+    minutes = max(1, int((end - start).total_seconds() // 60))
+    return _Snapshot(row.status, row.meeting_state, row.meeting_marker, row.meeting_id,
+                     start, minutes, series.timezone)
+
+
+def _read(session_id: str) -> _Snapshot | None:
+    with read_only() as db:
+        found = db.exec(select(Session, Series).join(Series, Series.id == Session.series_id)
+                        .where(Session.id == session_id)).first()
+        return _snapshot(*found) if found else None
+
+
+def _claim(session_id: str) -> tuple[_Snapshot | None, str]:
+    """Lock the row; take the create claim if a meeting is needed. (snapshot, action)"""
+    now = clock.now()
+    with unit_of_work() as db:
+        found = _locked(db, session_id)
+        if found is None:
+            return None, "skip"
+        row, series = found
+        if (row.status not in NEEDS_MEETING or row.meeting_state == "created"
+                or aware(row.end) <= now):
+            return _snapshot(row, series), "skip"
+        lease = aware(row.meeting_claimed_until)
+        if row.meeting_state == "creating" and lease is not None and lease > now:
+            raise MeetingBusy(max(1.0, (lease - now).total_seconds()), "meeting creation in progress")
+        action = "adopt" if row.meeting_state == "creating" else "create"
+        if action == "create":
+            row.meeting_marker = secrets.token_hex(16)  # opaque: nothing about the session
+            row.meeting_state = "creating"
+        row.meeting_claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+        return _snapshot(row, series), action
+
+
+def _release(session_id: str, marker: str) -> None:
+    with unit_of_work() as db:
+        found = _locked(db, session_id)
+        if found and found[0].meeting_state == "creating" and found[0].meeting_marker == marker:
+            found[0].meeting_claimed_until = None
+
+
+def _record(session_id: str, snap: _Snapshot, meeting_id: str, join_url: str) -> tuple[str, bool]:
+    """Store the meeting if the row still waits for it. (state, keep the meeting?)"""
+    with unit_of_work() as db:
+        found = _locked(db, session_id)
+        if found is None:
+            return "missing", False
+        row, series = found
+        if row.meeting_state == "created":
+            return "created", row.meeting_id == meeting_id
+        if row.meeting_state != "creating" or row.meeting_marker != snap.marker:
+            return row.meeting_state, False
+        row.meeting_state, row.meeting_id, row.join_url = "created", meeting_id, join_url
+        row.meeting_claimed_until, row.updated_at = None, clock.now()
+        now = _snapshot(row, series)
+        if row.status in CANCELLED_STATUSES:
+            jobs.after_commit(db, "meetings.delete", session_id=row.id)
+        elif (now.start, now.duration_minutes) != (snap.start, snap.duration_minutes):
+            jobs.after_commit(db, "meetings.update", session_id=row.id)
+        return "created", True
+
+
+def ensure_meeting(session_id: str, provider: VideoProvider | None = None) -> str:
+    """Give the session its one meeting; returns the meeting state afterwards.
+
+    Skipped (state returned unchanged) when the session is missing ("missing"),
+    cancelled, completed, no show, over, or already has its meeting. Raises
+    `MeetingBusy` while another worker's create is in flight, and the provider's errors.
+    """
+    snap, action = _claim(session_id)
+    if snap is None:
+        return "missing"
+    if action == "skip":
+        return snap.state
+    provider = provider or get_provider()
+    try:
+        meeting = provider.find_meeting_by_marker(snap.marker) if action == "adopt" else None
+        if meeting is None:
+            meeting = provider.create_meeting(start=snap.start, duration_minutes=snap.duration_minutes,
+                                              timezone=snap.timezone, marker=snap.marker)
+    except Exception:
+        _release(session_id, snap.marker)
+        raise
+    state, keep = _record(session_id, snap, meeting.id, meeting.join_url)
+    if not keep:
+        log.info("session %s: meeting no longer wanted (%s); deleting it", session_id, state)
+        provider.delete_meeting(meeting.id)
+    return state
+
+
+def update_meeting(session_id: str, provider: VideoProvider | None = None) -> str:
+    """Move the session's meeting to the session's current time (created meetings only).
+
+    A meeting found gone is forgotten and a new one queued (`meetings.ensure`).
+    """
+    sent = None
+    for _ in range(_PASSES):
+        snap = _read(session_id)
+        if snap is None:
+            return "missing"
+        if snap.state != "created" or snap.status not in NEEDS_MEETING:
+            return snap.state
+        wanted = (snap.start, snap.duration_minutes, snap.timezone)
+        if wanted == sent:
+            return "created"  # the row did not move while we sent: done
+        provider = provider or get_provider()
+        try:
+            provider.update_meeting(snap.meeting_id, start=snap.start,
+                                    duration_minutes=snap.duration_minutes, timezone=snap.timezone)
+        except VideoNotFound:
+            with unit_of_work() as db:
+                found = _locked(db, session_id)
+                if found and found[0].meeting_id == snap.meeting_id:
+                    meeting_gone(db, found[0])
+                return found[0].meeting_state if found else "missing"
+        sent = wanted
+    return "created"
+
+
+def meeting_gone(db, row: Session) -> None:
+    """The provider lost the meeting of `row` (locked): forget it; a live session gets a
+    new one through `meetings.ensure` after commit."""
+    if row.meeting_state != "created":
+        return
+    row.meeting_state, row.meeting_marker, row.meeting_id, row.join_url = "none", None, None, None
+    row.meeting_claimed_until, row.updated_at = None, clock.now()
+    if row.status in NEEDS_MEETING:
+        jobs.after_commit(db, "meetings.ensure", session_id=row.id)
+
+
+def delete_meeting(session_id: str, provider: VideoProvider | None = None) -> str:
+    """Delete the meeting of a cancelled session, then mark it "deleted".
+
+    A session still "creating" is looked up by its marker first; a create still in
+    flight will see "deleted" when it finishes and delete what it made.
+    """
+    for _ in range(_PASSES):
+        snap = _read(session_id)
+        if snap is None:
+            return "missing"
+        if snap.status not in CANCELLED_STATUSES or snap.state not in _LIVE:
+            return snap.state
+        provider = provider or get_provider()
+        target = snap.meeting_id
+        if snap.state == "creating":
+            found = provider.find_meeting_by_marker(snap.marker)
+            target = found.id if found else None
+        if target is not None:
+            provider.delete_meeting(target)
+        with unit_of_work() as db:
+            found = _locked(db, session_id)
+            row = found[0] if found else None
+            if row is not None and (row.meeting_state, row.meeting_id) == (snap.state, snap.meeting_id):
+                row.meeting_state, row.meeting_id, row.join_url = "deleted", None, None
+                row.meeting_claimed_until, row.updated_at = None, clock.now()
+                return "deleted"
+    return snap.state
+
+
+def pending_session_ids(limit: int = 500) -> list[str]:
+    """Upcoming sessions that should have a meeting and have none (or a stale claim).
+
+    For a periodic sweep: a lost `meetings.ensure` job is re-derived from here (rule 7).
+    """
+    now = clock.now()
+    with read_only() as db:
+        query = (select(Session.id).where(
+            Session.status.in_(NEEDS_MEETING), Session.end > now,
+            (Session.meeting_state == "none")
+            | ((Session.meeting_state == "creating")
+               & ((Session.meeting_claimed_until.is_(None)) | (Session.meeting_claimed_until < now))))
+            .order_by(Session.start).limit(limit))
+        return list(db.exec(query))
