@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from tasks.celery_app import app
 from therabee.services import health, horizon
+from therabee.services import jobs as service_jobs
 from therabee.video.provider import VideoRateLimited, VideoUnavailable
 
 log = get_task_logger(__name__)
@@ -29,6 +30,7 @@ JOB_TASKS = {
     "meetings.ensure": "therabee.meetings.ensure",
     "meetings.update": "therabee.meetings.update",
     "meetings.delete": "therabee.meetings.delete",
+    "practice.time_off_notices": "therabee.practice.time_off_notices",
 }
 
 
@@ -43,7 +45,21 @@ def send(name: str, payload: dict) -> None:
 
 @app.task(name="therabee.horizon.tick", bind=True, soft_time_limit=540, time_limit=600, **_DB_RETRY)
 def horizon_tick(self) -> dict:
-    return asdict(horizon.tick())
+    from therabee.services import meetings
+
+    report = asdict(horizon.tick())
+    # sessions whose meeting job was lost (broker down, worker killed) get it again
+    pending = meetings.pending_session_ids()
+    for session_id in pending:
+        service_jobs.dispatch_now("meetings.ensure", session_id=session_id)
+    return {**report, "meetings_requeued": len(pending)}
+
+
+@app.task(name="therabee.practice.time_off_notices", bind=True, **_DB_RETRY)
+def time_off_notices(self, time_off_id: str) -> dict:
+    from therabee.services import practice
+
+    return {"sent": practice.send_time_off_notices(str(time_off_id))}
 
 
 @app.task(name="therabee.reminders.send_due", bind=True, **_DB_RETRY)

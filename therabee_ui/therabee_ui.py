@@ -11,6 +11,17 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 
+
+
+def _start_jobs() -> None:
+    """Jobs go to Celery when THERABEE_REDIS_URL is set, else run in this process."""
+    import tasks
+
+    tasks.start()
+
+
+app.register_lifespan_task(_start_jobs)
+
 app.add_page(
     landing,
     route=routes.INDEX,

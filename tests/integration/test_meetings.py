@@ -291,8 +291,6 @@ def test_the_credential_free_provider_follows_the_same_states(api, frozen_clock,
     assert meetings.pending_session_ids() == []
 
 
-@pytest.mark.xfail(strict=True, reason="jobs.after_commit fires on savepoint release (materialize uses "
-                   "begin_nested), so a tick hands over only its first meetings.ensure, before commit")
 def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock, recorded_jobs):
     from therabee.services import horizon
 

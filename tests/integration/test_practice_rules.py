@@ -152,3 +152,19 @@ def test_time_off_cancels_materialized_sessions_inside(api):
     with get_engine().connect() as connection:
         statuses = dict(connection.execute(sa.text("SELECT status, count(*) FROM sessions GROUP BY status")).all())
     assert statuses.get("cancelled") == 2
+
+
+def test_time_off_notice_goes_once_per_affected_series(api):
+    from therabee.services import mail, practice
+
+    therapist = therapist_with_hours(api)
+    first = next_weekday_at(0, 9, "America/New_York", weeks_ahead=2)
+    clients = [register(api, "client") for _ in range(3)]
+    for i, client in enumerate(clients):
+        assert book(api, client, therapist, first + timedelta(hours=i * 2)).status_code == 201
+    response = api.post(f"{API}/therapists/me/time-off", headers=therapist.auth, json={
+        "start": (first - timedelta(hours=1)).isoformat(), "end": (first + timedelta(days=10)).isoformat()})
+    mail.outbox.clear()
+    assert practice.send_time_off_notices(response.json()["id"]) == 3
+    assert sorted(m.to for m in mail.outbox) == sorted(c.email for c in clients)
+    assert all("2 session(s)" in m.body for m in mail.outbox)  # two weekly occurrences each

@@ -23,6 +23,8 @@ def set_dispatcher(dispatcher: Dispatcher | None) -> None:
 
 
 def _dispatch_all(db: DbSession) -> None:
+    if db.in_nested_transaction():
+        return  # a savepoint was released; the real commit comes later
     pending = db.info.pop("therabee_jobs", [])
     if _dispatcher is None:
         return  # no worker configured: the periodic jobs re-derive this work
@@ -33,10 +35,25 @@ def _dispatch_all(db: DbSession) -> None:
             log.exception("could not enqueue %s", name)
 
 
+def _drop_all(db: DbSession) -> None:
+    if not db.in_nested_transaction():
+        db.info.pop("therabee_jobs", None)
+
+
+def dispatch_now(name: str, **payload: str) -> None:
+    """Hand a job over at once (for work re-derived outside a transaction)."""
+    if _dispatcher is None:
+        return
+    try:
+        _dispatcher(name, payload)
+    except Exception:
+        log.exception("could not enqueue %s", name)
+
+
 def after_commit(db: DbSession, name: str, **payload: str) -> None:
     """Queue job `name` with id-only `payload` once `db` commits (dropped on rollback)."""
-    jobs = db.info.setdefault("therabee_jobs", [])
-    if not jobs:
-        sa.event.listen(db, "after_commit", _dispatch_all, once=True)
-        sa.event.listen(db, "after_rollback", lambda s: s.info.pop("therabee_jobs", None), once=True)
-    jobs.append((name, payload))
+    if not db.info.get("therabee_jobs_listening"):
+        sa.event.listen(db, "after_commit", _dispatch_all)
+        sa.event.listen(db, "after_rollback", _drop_all)
+        db.info["therabee_jobs_listening"] = True
+    db.info.setdefault("therabee_jobs", []).append((name, payload))

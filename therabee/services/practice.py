@@ -15,7 +15,7 @@ from sqlmodel import Session as DbSession
 from sqlmodel import select
 
 from therabee.db.engine import aware, read_only, unit_of_work
-from therabee.db.models import Availability, Session, User
+from therabee.db.models import Availability, Series, Session, User
 from therabee.db.models_rules import PracticeRules, TimeOff
 from therabee.scheduling.expand import Interval
 from therabee.scheduling.timezones import to_instant, utc, zone
@@ -221,3 +221,27 @@ def away_intervals(db: DbSession, therapist_ids: list[str], from_: datetime, to:
         away[therapist_id] += _holiday_intervals(country, zone_name or "UTC", from_, to)
     return away
 
+
+
+def send_time_off_notices(time_off_id: str) -> int:
+    """One notice per affected series (not per occurrence) to its client. Returns the count."""
+    from therabee.services import mail
+    from therabee.services.window import expand_rows, series_in_window
+
+    with read_only() as db:
+        row = db.get(TimeOff, time_off_id)
+        if row is None:
+            return 0  # removed before the job ran: nothing to tell
+        start, end = aware(row.start), aware(row.end)
+        series_rows = series_in_window(db, start, end, Series.therapist_id == row.therapist_id)
+        affected: dict[str, int] = defaultdict(int)
+        for series, occurrence in expand_rows(db, series_rows, start, end, time_off={}):
+            if occurrence.status in ("scheduled", "in_progress"):
+                affected[series.id] += 1
+        clients = {s.id: db.get(User, s.client_id) for s in series_rows if s.id in affected}
+    for series_id, count in affected.items():
+        mail.send(clients[series_id].email, "Your therapist is away",
+                  f"Your therapist is away from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC.\n"
+                  f"{count} session(s) of your series in that time will not take place; the others"
+                  " go on as booked.")
+    return len(affected)
