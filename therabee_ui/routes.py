@@ -1,5 +1,13 @@
 """Every path the UI links to, in one place."""
 
 INDEX = "/"
+SIGN_IN = "/signin"
+SIGN_UP = "/signup"
+BOOK = "/book"
+MY_SESSIONS = "/sessions"
+CALENDAR = "/calendar"
+AVAILABILITY = "/availability"
+CLIENTS = "/clients"
+DASHBOARD = "/dashboard"
 API_DOCS = "/api/v1/docs"
 HEALTH = "/api/v1/health"

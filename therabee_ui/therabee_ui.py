@@ -4,7 +4,9 @@ import reflex as rx
 
 from therabee.api.app import create_app
 from therabee_ui import routes
+from therabee_ui.auth import AuthState
 from therabee_ui.pages.landing import LandingState, landing
+from therabee_ui.pages.signin import sign_in_page, sign_up_page
 
 app = rx.App(
     api_transformer=create_app(),
@@ -28,5 +30,7 @@ app.add_page(
     title="Therabee",
     description="Recurring scheduling for therapy practices.",
     image="/logo.svg",
-    on_load=LandingState.load,
+    on_load=[AuthState.refresh_user, LandingState.load],
 )
+app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Therabee")
+app.add_page(sign_up_page, route=routes.SIGN_UP, title="Create an account · Therabee")
