@@ -70,15 +70,18 @@ class AuthState(rx.State):
     def _home(self) -> str:
         return routes.CALENDAR if self.role == "therapist" else routes.MY_SESSIONS
 
-    @rx.event
-    async def sign_in(self, form: dict):
+    async def _enter(self, form: dict, register: bool):
+        """Register first when asked, then sign in and go to the user's home page."""
         self.auth_error, self.busy = "", True
         yield
+        email, password = form.get("email", ""), form.get("password", "")
         try:
-            answer = await asyncio.to_thread(people.sign_in, form.get("email", ""), form.get("password", ""))
+            if register:
+                await asyncio.to_thread(people.register, email, password, form.get("name", ""),
+                                        form.get("role", "client"), form.get("timezone", ""))
+            answer = await asyncio.to_thread(people.sign_in, email, password)
         except ServiceError as exc:
-            self.auth_error = exc.detail
-            self.busy = False
+            self.auth_error, self.busy = exc.detail, False
             return
         self.token = answer["access_token"]
         self._remember(await asyncio.to_thread(self.current_user))
@@ -86,22 +89,14 @@ class AuthState(rx.State):
         yield rx.redirect(self._home())
 
     @rx.event
+    async def sign_in(self, form: dict):
+        async for update in self._enter(form, register=False):
+            yield update
+
+    @rx.event
     async def sign_up(self, form: dict):
-        self.auth_error, self.busy = "", True
-        yield
-        try:
-            await asyncio.to_thread(people.register, form.get("email", ""), form.get("password", ""),
-                                    form.get("name", ""), form.get("role", "client"),
-                                    form.get("timezone", ""))
-            answer = await asyncio.to_thread(people.sign_in, form.get("email", ""), form.get("password", ""))
-        except ServiceError as exc:
-            self.auth_error = exc.detail
-            self.busy = False
-            return
-        self.token = answer["access_token"]
-        self._remember(await asyncio.to_thread(self.current_user))
-        self.busy = False
-        yield rx.redirect(self._home())
+        async for update in self._enter(form, register=True):
+            yield update
 
     @rx.event
     def sign_out(self):
