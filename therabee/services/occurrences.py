@@ -9,18 +9,17 @@ from sqlmodel import select
 
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import OccurrenceException, Series, Session, User
+from therabee.scheduling.conflicts import find_conflicts, within_availability
 from therabee.scheduling.expand import ACTIVE_STATUSES, Occurrence, is_occurrence
 from therabee.scheduling.ids import InvalidOccurrenceId, OccurrenceId
 from therabee.scheduling.timezones import utc
 from therabee.services import clock, materialize
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
-from therabee.services.errors import invalid, not_found
+from therabee.services.errors import conflict, invalid, not_found
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
 from therabee.services.window import aware, expand_rows, series_in_window, series_spec, therapist_busy
-from therabee.scheduling.conflicts import find_conflicts, within_availability
-from therabee.services.errors import conflict
 from therabee.settings import get_settings
 
 
