@@ -1,0 +1,146 @@
+"""The invariant checker catches a deliberately broken database.
+
+A scratch database next to the test database is migrated, given a consistent
+calendar, then broken on purpose with plain SQL (constraints dropped where the
+database itself would refuse): the checker must name each break.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session as DbSession
+
+from reliability.database import drop_database, fresh_database, sibling_url
+from reliability.invariants import check
+from tests.conftest import TEST_DATABASE_URL
+
+NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+FIRST = NOW + timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def scratch():
+    url = sibling_url(TEST_DATABASE_URL, "scratch")
+    engine = fresh_database(url)
+    with engine.begin() as connection:  # what a buggy build would have let through
+        connection.execute(sa.text("ALTER TABLE sessions DROP CONSTRAINT uq_session_identity"))
+        connection.execute(sa.text("ALTER TABLE sessions DROP CONSTRAINT ex_sessions_therapist_overlap"))
+    yield engine
+    engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture
+def world(scratch):
+    """A therapist, a client, a weekly series with its first session holding meeting 111."""
+    from therabee.db.models import Series, Session, User
+
+    with scratch.begin() as connection:
+        connection.execute(sa.text(
+            "TRUNCATE users, series, sessions, exceptions, pauses, feed_tokens CASCADE"))
+    with DbSession(scratch) as db:
+        therapist = User(email="t@example.test", name="T", role="therapist", timezone="UTC",
+                         password_hash="x")
+        client = User(email="c@example.test", name="C", role="client", timezone="UTC", password_hash="x")
+        db.add_all([therapist, client])
+        db.flush()
+        series = Series(therapist_id=therapist.id, client_id=client.id, start=FIRST, timezone="UTC",
+                        duration_minutes=50, rrule="FREQ=WEEKLY", next_due_at=FIRST)
+        db.add(series)
+        db.flush()
+        session = Session(series_id=series.id, therapist_id=therapist.id, client_id=client.id,
+                          original_start=FIRST, start=FIRST, end=FIRST + timedelta(minutes=50),
+                          meeting_state="created", meeting_id="111", meeting_marker="m1")
+        db.add(session)
+        db.commit()
+        ids = {"therapist": therapist.id, "client": client.id, "series": series.id, "session": session.id}
+    return scratch, ids
+
+
+MEETINGS = {"111": {"agenda": "ref:m1"}}
+
+
+def _sql(engine, statement: str, **params) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.text(statement), params)
+
+
+def _copy_session(engine, session_id: str, **changes) -> None:
+    """Insert a copy of a session under a new id, with `changes`."""
+    sets = "".join(f", \"{k}\" = :{k}" for k in changes)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TEMP TABLE copy ON COMMIT DROP AS "
+                                   "SELECT * FROM sessions WHERE id = :id"), {"id": session_id})
+        connection.execute(sa.text(f"UPDATE copy SET id = 'copy-' || left(id, 20){sets}"), changes)
+        connection.execute(sa.text("INSERT INTO sessions SELECT * FROM copy"))
+
+
+def test_a_consistent_calendar_passes(world):
+    engine, _ = world
+    verdict = check(engine, now=NOW, meetings=MEETINGS, settle_meetings=True)
+    assert verdict.ok, verdict.as_dict()
+    assert verdict.figures["series"] == 1 and verdict.figures["sessions"] == 1
+
+
+def test_a_duplicate_session_is_caught(world):
+    engine, ids = world
+    _copy_session(engine, ids["session"], meeting_id=None, meeting_state="none")
+    verdict = check(engine, now=NOW, meetings=MEETINGS)
+    assert verdict.counts["sessions_unique"] == 1
+    assert verdict.counts["no_double_booking"] >= 1
+    assert not verdict.ok
+
+
+def test_an_overlapping_series_of_the_same_therapist_is_caught(world):
+    engine, ids = world
+    _sql(engine, """INSERT INTO series (id, therapist_id, client_id, start, timezone, duration_minutes,
+                    rrule, status, cursor_index, created_at)
+                    VALUES ('overlap', :t, :c, :start, 'UTC', 50, 'FREQ=WEEKLY', 'active', 0, now())""",
+         t=ids["therapist"], c=ids["client"], start=FIRST + timedelta(weeks=2, minutes=30))
+    verdict = check(engine, now=NOW)
+    assert verdict.broken == {"no_double_booking": verdict.counts["no_double_booking"]}
+    assert verdict.counts["no_double_booking"] >= 10  # every week from the third on
+
+
+def test_a_meeting_with_no_session_and_two_meetings_for_one_session_are_caught(world):
+    engine, _ = world
+    verdict = check(engine, now=NOW, meetings={**MEETINGS, "222": {"agenda": "ref:lost"},
+                                               "333": {"agenda": "ref:m1"}})
+    assert verdict.counts["no_orphaned_meetings"] == 2
+    assert verdict.counts["unique_meetings"] == 1
+
+
+def test_a_session_holding_a_meeting_the_provider_lost_is_caught(world):
+    engine, _ = world
+    verdict = check(engine, now=NOW, meetings={})
+    assert verdict.broken == {"no_dangling_meetings": 1}
+
+
+def test_a_session_off_its_rule_or_past_its_end_is_caught(world):
+    engine, ids = world
+    _copy_session(engine, ids["session"], original_start=FIRST + timedelta(days=3),
+                  start=FIRST + timedelta(days=3), end=FIRST + timedelta(days=3, minutes=50),
+                  meeting_id=None, meeting_state="none")
+    _sql(engine, "UPDATE series SET ends_before = :end WHERE id = :id", end=FIRST, id=ids["series"])
+    verdict = check(engine, now=NOW)
+    messages = " | ".join(verdict.results["intent_consistent"])
+    assert "is not an occurrence of its rule" in messages
+    assert "active after its series ended" in messages
+
+
+def test_lost_bookings_and_cancels_are_caught(world):
+    engine, ids = world
+    verdict = check(engine, now=NOW, booked=[ids["series"], "acknowledged-but-missing"],
+                    cancelled=[(ids["series"], FIRST)])
+    assert verdict.broken == {"no_lost_bookings": 1, "no_lost_cancels": 1}
+
+
+def test_a_live_session_without_its_meeting_is_unsettled(world):
+    engine, ids = world
+    _sql(engine, "UPDATE sessions SET meeting_state = 'none', meeting_id = NULL WHERE id = :id",
+         id=ids["session"])
+    assert check(engine, now=NOW, meetings={}).ok
+    assert check(engine, now=NOW, meetings={}, settle_meetings=True).broken == {"meetings_settled": 1}
