@@ -30,5 +30,8 @@ config = rx.Config(
         )
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # CORS closed by default: only the public URL may call the backend from a browser
+    # (Reflex would otherwise allow any origin, with credentials).
+    cors_allowed_origins=[_settings.public_url.rstrip("/")],
     **_redis,
 )

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     max_duration_minutes: int = Field(default=8 * 60, ge=1)
     max_list_days: int = Field(default=400, ge=1)
 
+    # sign-in failures allowed per account and per client address within the window
+    signin_max_failures_per_account: int = Field(default=5, ge=1)
+    signin_max_failures_per_address: int = Field(default=20, ge=1)
+    signin_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+
     # video: Zoom when credentials are set, otherwise a credential-free provider
     zoom_account_id: str | None = None
     zoom_client_id: str | None = None

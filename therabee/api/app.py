@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from therabee.api import v1
+from therabee.api.security import SecureHeaders
 
 
 def create_app() -> FastAPI:
     outer = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     outer.mount("/api/v1", v1.create_v1())
+    outer.add_middleware(SecureHeaders)  # UI and API alike: Reflex mounts under this app
     return outer

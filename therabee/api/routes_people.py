@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
 from therabee.api.deps import CurrentUser
 from therabee.api.output import items, respond
 from therabee.api.schemas import AvailabilityIn, RegisterIn, TokenIn
+from therabee.api.security import client_address
 from therabee.services import availability, people
 
 router = APIRouter()
@@ -21,8 +22,8 @@ def register(body: RegisterIn):
 
 
 @router.post("/auth/token", tags=["auth"])
-def token(body: TokenIn):
-    return respond(people.sign_in(body.email, body.password))
+def token(body: TokenIn, request: Request):
+    return respond(people.sign_in(body.email, body.password, client_address(request)))
 
 
 @router.get("/me", tags=["people"])

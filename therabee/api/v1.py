@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from therabee.api import problems, routes_people, routes_practice, routes_series, routes_webhooks
+from therabee.api import problems, routes_people, routes_practice, routes_series, routes_webhooks, security
 from therabee.api.limits import BodyLimit
 from therabee.services import calendar_feed, health
 from therabee.settings import get_settings
@@ -15,6 +15,7 @@ def create_v1() -> FastAPI:
     app = FastAPI(title="Therabee API", version="1", docs_url="/docs", openapi_url="/openapi.json",
                   description="Store the intent, not the future. See API.md for the contract.")
     problems.install(app)
+    security.install(app)
     app.include_router(routes_people.router)
     app.include_router(routes_series.router)
     app.include_router(routes_webhooks.router)

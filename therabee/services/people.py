@@ -11,7 +11,7 @@ from sqlmodel import select
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import FeedToken, User
 from therabee.scheduling.timezones import UnknownZone, zone
-from therabee.services import auth
+from therabee.services import auth, ratelimit
 from therabee.services.errors import ServiceError, invalid, not_found, unauthorized
 from therabee.settings import get_settings
 
@@ -55,12 +55,17 @@ def register(email: str, password: str, name: str, role: str, timezone: str) -> 
                            [invalid("email", "is already registered").errors[0]]) from exc
 
 
-def sign_in(email: str, password: str) -> dict:
-    """A token for valid credentials; the same 401 whether the email or password is wrong."""
+def sign_in(email: str, password: str, address: str | None = None) -> dict:
+    """A token for valid credentials; the same 401 whether the email or password is wrong.
+
+    Failures are counted per account and per client `address`: past the limits, 429."""
+    ratelimit.check_sign_in(email or "", address)
     with read_only() as db:
         user = db.exec(select(User).where(User.email == (email or "").strip().lower())).first()
     if user is None or not auth.verify_password(user.password_hash, password or ""):
+        ratelimit.record_failure(email or "", address)
         raise unauthorized("Wrong email or password")
+    ratelimit.record_success(email)
     token, expires_in = auth.issue_token(user.id, user.role)
     return {"access_token": token, "token_type": "bearer", "expires_in": expires_in}
 
