@@ -7,6 +7,9 @@ from therabee_ui import routes
 from therabee_ui.auth import AuthState
 from therabee_ui.pages.landing import LandingState, landing
 from therabee_ui.pages.signin import sign_in_page, sign_up_page
+from therabee_ui.pages.availability import AvailabilityState, availability_page
+from therabee_ui.pages.calendar import CalendarState, calendar_page
+from therabee_ui.pages.clients import ClientsState, clients_page
 
 app = rx.App(
     api_transformer=create_app(),
@@ -34,3 +37,9 @@ app.add_page(
 )
 app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Therabee")
 app.add_page(sign_up_page, route=routes.SIGN_UP, title="Create an account · Therabee")
+app.add_page(calendar_page, route=routes.CALENDAR, title="Calendar · Therabee",
+             on_load=[AuthState.require_user, CalendarState.load])
+app.add_page(availability_page, route=routes.AVAILABILITY, title="Availability · Therabee",
+             on_load=[AuthState.require_user, AvailabilityState.load])
+app.add_page(clients_page, route=routes.CLIENTS, title="Clients · Therabee",
+             on_load=[AuthState.require_user, ClientsState.load])

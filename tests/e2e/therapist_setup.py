@@ -1,0 +1,87 @@
+"""Set-up for the therapist pages' browser tests: people, hours and bookings through the live
+app's HTTP API, and a browser page signed in with the session cookie."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.sync_api import Page, expect
+
+API = "/api/v1"
+PASSWORD = "correct horse battery"
+EVERY_DAY_7_TO_21 = [{"weekday": d, "start": "07:00", "end": "21:00"} for d in range(7)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    token: str
+    timezone: str
+
+    @property
+    def auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def register(base: str, role: str, zone: str, name: str) -> Person:
+    email = f"{role}-{uuid.uuid4().hex[:10]}@example.test"
+    name = f"{name} {uuid.uuid4().hex[:4]}"
+    made = httpx.post(f"{base}{API}/auth/register", json={"email": email, "password": PASSWORD, "name": name,
+                                                          "role": role, "timezone": zone}, timeout=10)
+    assert made.status_code == 201, made.text
+    token = httpx.post(f"{base}{API}/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
+    assert token.status_code == 200, token.text
+    return Person(made.json()["id"], name, token.json()["access_token"], zone)
+
+
+def therapist_with_hours(base: str, zone: str = "Europe/Berlin", weekly: list | None = None) -> Person:
+    therapist = register(base, "therapist", zone, "Dr. Lena Vogt")
+    hours = httpx.put(f"{base}{API}/therapists/me/availability", headers=therapist.auth,
+                      json={"timezone": zone, "weekly": weekly or EVERY_DAY_7_TO_21}, timeout=10)
+    assert hours.status_code == 200, hours.text
+    return therapist
+
+
+def local(day: date, hour: int, zone: str) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def book(base: str, who: Person, therapist: Person, start: datetime, zone: str, rrule: str | None = "FREQ=WEEKLY",
+         duration: int = 50) -> dict:
+    made = httpx.post(f"{base}{API}/series", headers=who.auth, timeout=10, json={
+        "therapist_id": therapist.id, "start": start.isoformat(), "timezone": zone,
+        "duration_minutes": duration, "rrule": rrule})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def sign_in(page: Page, base: str, person: Person) -> None:
+    page.context.add_cookies([{"name": "therabee_session", "value": person.token, "url": base}])
+
+
+def weeks_between(today: date, day: date) -> int:
+    """How many weeks (Monday to Monday) `day` lies after the week of `today`."""
+    return ((day - timedelta(days=day.weekday())) - (today - timedelta(days=today.weekday()))).days // 7
+
+
+def open_calendar_week_of(page: Page, day: date, zone: str) -> None:
+    """Open /calendar and step to the week holding `day` (in the therapist's zone)."""
+    page.goto("/calendar")
+    expect(page.get_by_role("grid", name="Week of ")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Loading your calendar…")).to_have_count(0, timeout=20_000)
+    steps = weeks_between(datetime.now(ZoneInfo(zone)).date(), day)
+    button = page.get_by_role("button", name="Next" if steps > 0 else "Previous", exact=True)
+    for _ in range(abs(steps)):
+        label = page.get_by_test_id("range-label").inner_text()
+        button.click()
+        expect(page.get_by_test_id("range-label")).not_to_have_text(label, timeout=10_000)
+    monday = day - timedelta(days=day.weekday())
+    expect(page.get_by_test_id("range-label")).to_contain_text(f"{monday:%d %b}")
+    expect(page.get_by_text("Loading your calendar…")).to_have_count(0, timeout=20_000)
