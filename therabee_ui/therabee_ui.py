@@ -5,6 +5,7 @@ import reflex as rx
 from therabee.api.app import create_app
 from therabee_ui import routes
 from therabee_ui.auth import AuthState
+from therabee_ui.pages.dashboard import DashboardState, dashboard_page
 from therabee_ui.pages.landing import LandingState, landing
 from therabee_ui.pages.signin import sign_in_page, sign_up_page
 from therabee_ui.pages.availability import AvailabilityState, availability_page
@@ -43,3 +44,5 @@ app.add_page(availability_page, route=routes.AVAILABILITY, title="Availability �
              on_load=[AuthState.require_user, AvailabilityState.load])
 app.add_page(clients_page, route=routes.CLIENTS, title="Clients · Therabee",
              on_load=[AuthState.require_user, ClientsState.load])
+app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard · Therabee",
+             on_load=[AuthState.require_user, DashboardState.load])
