@@ -14,8 +14,9 @@ Invariants (DESIGN.md rules 3, 5, 7 and the meeting life cycle):
   end or inside one of its pauses;
 - no_lost_bookings / no_lost_cancels: what the API acknowledged is in the database;
 - unique_meetings, no_orphaned_meetings, no_dangling_meetings, meetings_settled:
-  with the video provider's meeting list, every live meeting is held by exactly one
-  live session and every live session that should have one does.
+  with the video provider's meeting list, every meeting is held by exactly one session,
+  every live session's meeting exists, and (settled) every upcoming live session has
+  its meeting while no cancelled one keeps one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlmodel import select
 
 from therabee.db.engine import aware
 from therabee.db.models import OccurrenceException, Pause, Series
-from therabee.scheduling.expand import ACTIVE_STATUSES, is_occurrence
+from therabee.scheduling.expand import ACTIVE_STATUSES, CANCELLED_STATUSES, is_occurrence
 from therabee.scheduling.timezones import to_local, zone
 from therabee.services.window import expand_rows, series_spec
 
@@ -171,21 +172,22 @@ def _meetings(connection, meetings: dict[str, dict], now: datetime, settle: bool
     markers = Counter((m.get("agenda") or "") for m in meetings.values()
                       if (m.get("agenda") or "").startswith(AGENDA_PREFIX))
     duplicates += [f"{n} meetings carry {agenda}" for agenda, n in markers.items() if n > 1]
-    live_holders = {m: (sid, status) for sid, status, state, m, _, _ in held
-                    if m and state == "created" and status in LIVE_MEETING_STATUSES}
+    holders = {m: (sid, status) for sid, status, state, m, _, _ in held if m and state == "created"}
     # a create in flight is held by its marker until it is recorded
     in_flight = {AGENDA_PREFIX + marker for _, status, state, _, marker, _ in held
-                 if state == "creating" and marker and status in LIVE_MEETING_STATUSES}
-    orphaned = [f"meeting {mid} ({m.get('agenda')}) has no live session"
+                 if state == "creating" and marker}
+    orphaned = [f"meeting {mid} ({m.get('agenda')}) is held by no session"
                 for mid, m in meetings.items()
-                if mid not in live_holders and (m.get("agenda") or "") not in in_flight]
-    dangling = [f"session {sid} holds meeting {m}, which the provider does not have"
-                for m, (sid, _) in live_holders.items() if m not in meetings]
+                if mid not in holders and (m.get("agenda") or "") not in in_flight]
+    dangling = [f"session {sid} ({status}) holds meeting {m}, which the provider does not have"
+                for m, (sid, status) in holders.items()
+                if m not in meetings and status in LIVE_MEETING_STATUSES]
     unsettled = []
     if settle:
         unsettled = [f"session {sid} ({status}) has meeting state {state}"
                      for sid, status, state, _, _, end in held
-                     if status in LIVE_MEETING_STATUSES and aware(end) > now and state != "created"]
+                     if (status in LIVE_MEETING_STATUSES and aware(end) > now and state != "created")
+                     or (status in CANCELLED_STATUSES and state in ("creating", "created"))]
     return {"unique_meetings": duplicates, "no_orphaned_meetings": orphaned,
             "no_dangling_meetings": dangling, "meetings_settled": unsettled}
 

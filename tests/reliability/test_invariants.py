@@ -144,3 +144,10 @@ def test_a_live_session_without_its_meeting_is_unsettled(world):
          id=ids["session"])
     assert check(engine, now=NOW, meetings={}).ok
     assert check(engine, now=NOW, meetings={}, settle_meetings=True).broken == {"meetings_settled": 1}
+
+
+def test_a_cancelled_session_still_holding_its_meeting_is_unsettled(world):
+    engine, ids = world
+    _sql(engine, "UPDATE sessions SET status = 'cancelled' WHERE id = :id", id=ids["session"])
+    assert check(engine, now=NOW, meetings=MEETINGS).ok
+    assert check(engine, now=NOW, meetings=MEETINGS, settle_meetings=True).broken == {"meetings_settled": 1}

@@ -190,3 +190,31 @@ def test_secrets_come_only_from_the_environment():
             found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in pattern.finditer(path.read_text())]
     found += [f"rxconfig.py: {m.group(0)}" for m in pattern.finditer((ROOT / "rxconfig.py").read_text())]
     assert found == []
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("post", "/series", {"json": {"therapist_id": "ab\u0000c", "start": "2030-01-01T10:00:00Z",
+                                  "duration_minutes": 50, "rrule": None}}),
+    ("get", "/series/ab%00c", {}),
+    ("get", "/calendar/ab%00c.ics", {}),
+    ("get", "/occurrences", {"params": {"from": "2030-01-01T00:00:00Z\u0000", "to": "2030-01-02T00:00:00Z"}}),
+    ("post", "/auth/token", {"json": {"email": "a\u0000@b.cc", "password": "x"}}),
+])
+def test_a_nul_character_anywhere_is_a_422_problem_not_a_server_error(api, method, path, kwargs):
+    person = register(api, "therapist")
+    response = getattr(api, method)(f"{API}{path}", headers=person.auth, **kwargs)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "NUL" in response.json()["detail"]
+
+
+def test_a_path_no_route_matches_is_a_problem_too(api):
+    response = api.get(f"{API}/series/a%0Ab")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_webhook_signatures_still_verify_through_the_nul_check(api):
+    response = api.post(f"{API}/webhooks/zoom", content=b'{"event":"x"}',
+                        headers={"x-zm-request-timestamp": "1", "x-zm-signature": "v0=00"})
+    assert response.status_code in (401, 503)  # refused on its merits, the body intact

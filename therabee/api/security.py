@@ -86,6 +86,50 @@ class SecureHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class RefuseNul:
+    """ASGI middleware: 422 for a NUL character in the path, query or body.
+
+    PostgreSQL text cannot hold NUL, so such input would otherwise fail deep in a query;
+    no field of ours can legitimately contain one. The body is read once (BodyLimit,
+    outside this, bounds it) and handed on unchanged, so signatures still verify.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").lower()
+        if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+            await _refuse_nul(send, "path" if "\x00" in scope.get("path", "") else "query")
+            return
+        messages, more = [], True
+        while more:
+            message = await receive()
+            messages.append(message)
+            more = message["type"] == "http.request" and message.get("more_body", False)
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if b"\x00" in body or b"\\u0000" in body:
+            await _refuse_nul(send, "body")
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse_nul(send: Send, field_name: str) -> None:
+    body = problem(422, "Invalid request", f"{field_name}: contains a NUL character",
+                   errors=[{"field": field_name, "message": "contains a NUL character"}]).body
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
     response = problem(exc.status, exc.title, exc.detail)
     response.headers["Retry-After"] = str(exc.retry_after)
@@ -93,8 +137,10 @@ async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """The 429 problem+json with Retry-After (more specific than the ServiceError handler)."""
+    """The 429 problem+json with Retry-After (more specific than the ServiceError handler),
+    and NUL characters refused at the door (install before the body limit, which wraps it)."""
     app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_middleware(RefuseNul)
 
 
 def client_address(request: Request) -> str | None:
