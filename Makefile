@@ -35,10 +35,11 @@ migrate: $(STAMP)
 seed: migrate
 	$(PY) -m therabee.manage seed
 
-# The production build: one port (3000) serves the UI and /api/v1.
+# The production build: one port (3000) serves the UI and /api/v1. With THERABEE_REDIS_URL
+# set, one Celery worker and beat run beside it; Ctrl-C stops all three.
 run: seed
 	@$(PY) -m therabee.manage urls
-	$(RUN_ENV) $(VENV)/bin/reflex run --env prod
+	$(RUN_ENV) $(PY) -m therabee.manage serve
 
 # Hot reload: UI on :3000 (Vite), backend and /api/v1 on :8000.
 dev: seed

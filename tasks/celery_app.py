@@ -48,6 +48,8 @@ app.conf.update(
                          "options": {"expires": 55}},
         "reminders-send-due": {"task": "therabee.reminders.send_due", "schedule": 60.0,
                                "options": {"expires": 55}},
+        "webhooks-prune-deliveries": {"task": "therabee.webhooks.prune_deliveries",
+                                      "schedule": 3600.0, "options": {"expires": 3000}},
         "worker-heartbeat": {"task": "therabee.worker.heartbeat", "schedule": 15.0,
                              "options": {"expires": 14}},
     },

@@ -1,7 +1,8 @@
 """The default set-up without Redis: the same tasks, run inside the web process.
 
 Jobs queued after a commit run on a small thread pool (a request never waits on the
-video provider); a daemon ticker runs the horizon job and the reminders every minute.
+video provider); a daemon ticker runs the periodic jobs (horizon, reminders, pruning)
+every minute.
 Nothing is retried here: a job that fails is logged, and the next tick re-derives it.
 """
 
@@ -17,7 +18,8 @@ from therabee.services import jobs
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
-PERIODIC = ("therabee.horizon.tick", "therabee.reminders.send_due")
+PERIODIC = ("therabee.horizon.tick", "therabee.reminders.send_due",
+            "therabee.webhooks.prune_deliveries")
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None

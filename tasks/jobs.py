@@ -69,6 +69,13 @@ def reminders_send_due(self) -> dict:
     return {"sent": reminders.send_due()}
 
 
+@app.task(name="therabee.webhooks.prune_deliveries", bind=True, **_DB_RETRY)
+def webhooks_prune_deliveries(self) -> dict:
+    from therabee.services import webhooks
+
+    return {"pruned": webhooks.prune_deliveries()}
+
+
 @app.task(name="therabee.worker.heartbeat", bind=True, max_retries=0)
 def worker_heartbeat(self) -> dict:
     health.record_heartbeat(self.request.hostname or "worker")

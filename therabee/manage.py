@@ -1,4 +1,4 @@
-"""Operator commands: `python -m therabee.manage migrate|seed|wait-db|urls`."""
+"""Operator commands: `python -m therabee.manage migrate|seed|wait-db|urls|serve`."""
 
 from __future__ import annotations
 
@@ -61,7 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     wait = commands.add_parser("wait-db", help=wait_db.__doc__)
     wait.add_argument("--timeout", type=float, default=30.0)
     commands.add_parser("urls", help=urls.__doc__)
-    args = parser.parse_args(argv)
+    commands.add_parser("serve", help="the app (reflex run --env prod) and, with THERABEE_REDIS_URL "
+                        "set, one Celery worker and beat; Ctrl-C stops all. Other options go to reflex run")
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "serve":
+        parser.error("unrecognized arguments: " + " ".join(extra))
 
     if args.command == "migrate":
         migrate()
@@ -69,6 +73,10 @@ def main(argv: list[str] | None = None) -> None:
         seed()
     elif args.command == "wait-db":
         wait_db(args.timeout)
+    elif args.command == "serve":
+        from therabee.serve import serve
+
+        sys.exit(serve(get_settings(), extra))
     else:
         urls()
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     horizon_hours: int = Field(default=72, ge=1, le=24 * 30)
     conflict_window_weeks: int = Field(default=52, ge=1, le=104)
     late_cancel_hours: int = Field(default=24, ge=0)
+    # how long a worker may take to create a meeting before another one may take over
+    meeting_claim_seconds: int = Field(default=180, ge=1, le=3600)
 
     # limits on what one request may ask for
     max_body_bytes: int = 1024 * 1024

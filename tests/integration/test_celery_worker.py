@@ -1,168 +1,26 @@
 """Real Celery workers (subprocesses) on real Redis and the PostgreSQL test database.
 
-Each test gets its own redis-server on a free port, so stopping and restarting Redis
-(and flushing it) never touches the machine's shared Redis on 6379. Workers are
-`python -m celery -A tasks worker` with the test database's URL in their environment;
-they share no clock with the tests, so bookings start a couple of hours from real now.
-Under CI=true a missing redis-server fails the run.
+The workers (tests/integration/conftest_celery.py) share no clock with the tests, so
+bookings start a couple of hours from real now.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.processes import wait_for
 from tests.integration.factories import API, book, register, therapist_with_hours
 
-ROOT = Path(__file__).resolve().parents[2]
+pytest_plugins = ["tests.integration.conftest_celery"]
+
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 TICK = "therabee.horizon.tick"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(predicate, timeout: float, what, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
-
-
-class RedisServer:
-    """A private redis-server that keeps nothing on disk, like the machine's own."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/5"
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def client(self):
-        import redis
-
-        return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-
-    def _up(self) -> bool:
-        try:
-            return self.client().ping()
-        except Exception:
-            return False
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        _wait_for(self._up, 10, "redis-server to answer")
-
-    def shutdown_nosave(self) -> None:
-        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
-                       capture_output=True, timeout=10)
-        self.process.wait(timeout=10)
-
-
-class Worker:
-    """`python -m celery -A tasks worker`, prefork with one child, in its own session."""
-
-    count = 0
-
-    def __init__(self, env: dict, log_dir: Path) -> None:
-        Worker.count += 1
-        self.name = f"w{Worker.count}@therabee-test"
-        self.log_path = log_dir / f"worker-{Worker.count}.log"
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tasks", "worker", "--pool=prefork",
-             "--concurrency=1", "--loglevel=INFO", "-n", self.name, "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_for(lambda: b" ready." in self.log_path.read_bytes() or self.process.poll() is not None,
-                  60, "the worker to be ready")
-        assert self.process.poll() is None, self.log()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def child_pids(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker: main process and pool children at once."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is not installed; the Celery worker tests need it")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    if server.process.poll() is None:
-        server.shutdown_nosave()
-
-
-@pytest.fixture
-def workers(api, redis_server, tmp_path):
-    """Start workers with `workers()`; all are stopped after the test."""
-    env = {**os.environ, "THERABEE_DATABASE_URL": os.environ["THERABEE_DATABASE_URL"],
-           "THERABEE_REDIS_URL": redis_server.url, "PYTHONUNBUFFERED": "1"}
-    started: list[Worker] = []
-
-    def start() -> Worker:
-        worker = Worker(env, tmp_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-
-
-@pytest.fixture
-def producer(redis_server):
-    """A Celery client that knows tasks only by name, as a web process does."""
-    from celery import Celery
-
-    client = Celery("therabee-test-producer", broker=redis_server.url, backend=redis_server.url)
-    client.conf.update(task_serializer="json", accept_content=["json"], result_accept_content=["json"],
-                       broker_connection_timeout=2)
-    yield client
-    client.close()
 
 
 def _sessions() -> list[tuple]:
@@ -265,7 +123,7 @@ def sessions_locked(migrated_db):
             return [pid for (pid,) in watcher.execute(blocked_query)]
 
     def release(kill, log=lambda: "") -> None:
-        pids = _wait_for(blocked, 60, lambda: "a tick blocked on the sessions table\n" + log())
+        pids = wait_for(blocked, 60, lambda: "a tick blocked on the sessions table\n" + log())
         kill()
         with get_engine().connect() as watcher:
             for pid in pids:
@@ -335,7 +193,7 @@ def test_health_reports_the_worker_while_it_runs(api, workers, redis_server, mon
     try:
         assert api.get(f"{API}/health").json()["worker"] == "no heartbeat in 60 s"
         worker = workers()
-        body = _wait_for(lambda: (b := api.get(f"{API}/health").json())["worker"] == "ok" and b,
+        body = wait_for(lambda: (b := api.get(f"{API}/health").json())["worker"] == "ok" and b,
                          10, "a heartbeat")
         assert body["redis"] == "ok" and body["db"] == "ok"
         ttl = redis_server.client().ttl(health.HEARTBEAT_KEY)
@@ -361,7 +219,7 @@ def test_embedded_mode_runs_the_horizon_in_process_and_starts_once(api):
         embedded.start_embedded(interval=0.2)
         embedded.start_embedded(interval=0.2)
         assert [t.name for t in threading.enumerate()].count("therabee-ticker") == 1
-        _wait_for(lambda: len(_sessions()) == 3, 30, "the in-process ticker to materialize")
+        wait_for(lambda: len(_sessions()) == 3, 30, "the in-process ticker to materialize")
     finally:
         embedded.stop_embedded()
     assert "therabee-ticker" not in [t.name for t in threading.enumerate()]

@@ -28,11 +28,11 @@ from therabee.db.models import Series, Session
 from therabee.scheduling.expand import CANCELLED_STATUSES
 from therabee.services import clock, jobs
 from therabee.services.window import aware
+from therabee.settings import get_settings
 from therabee.video import VideoNotFound, VideoProvider, VideoRateLimited, get_provider
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 180  # longer than the Zoom client's own retries take
 NEEDS_MEETING = ("scheduled", "in_progress")
 _LIVE = ("creating", "created")
 _PASSES = 3  # re-checks when the row changes during a provider call
@@ -91,7 +91,8 @@ def _claim(session_id: str) -> tuple[_Snapshot | None, str]:
         if action == "create":
             row.meeting_marker = secrets.token_hex(16)  # opaque: nothing about the session
             row.meeting_state = "creating"
-        row.meeting_claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+        # the lease (THERABEE_MEETING_CLAIM_SECONDS) outlasts the Zoom client's own retries
+        row.meeting_claimed_until = now + timedelta(seconds=get_settings().meeting_claim_seconds)
         return _snapshot(row, series), action
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +28,8 @@ from therabee.video.zoom.webhooks import (URL_VALIDATION_EVENT, WebhookRejected,
 log = logging.getLogger(__name__)
 
 HANDLED = ("meeting.started", "meeting.ended", "meeting.deleted")
+# Zoom stops redelivering after about 1.5 h: a week of keys is plenty to spot duplicates
+DELIVERY_RETENTION = timedelta(days=7)
 
 
 def handle_zoom(raw_body: bytes, headers: Mapping[str, str],
@@ -101,7 +103,10 @@ def _transition(db, row: Session, event: str) -> bool:
     return False
 
 
-def prune_deliveries(before: datetime) -> int:
-    """Forget deliveries received before `before` (Zoom stops redelivering after ~1.5 h)."""
+def prune_deliveries(before: datetime | None = None) -> int:
+    """Forget deliveries received before `before` (default: DELIVERY_RETENTION ago).
+
+    One DELETE: safe on any number of workers at once. Returns how many went."""
+    before = before or clock.now() - DELIVERY_RETENTION
     with unit_of_work() as db:
         return db.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.received_at < before)).rowcount
