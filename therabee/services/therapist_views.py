@@ -11,11 +11,7 @@ from sqlmodel import select
 
 from therabee.db.engine import read_only
 from therabee.db.models import Availability, Pause, Series, User
-try:
-    from therabee.scheduling.describe import describe
-except ImportError:  # lands with the client pages; until then the rule as written
-    def describe(rrule, start, zone_name, sessions_limit, viewer_zone=None) -> str:  # noqa: ARG001
-        return rrule or "One session"
+from therabee.scheduling.describe import describe
 from therabee.scheduling.timezones import UnknownZone, to_instant, zone
 from therabee.services import clock
 from therabee.services.errors import forbidden, invalid

@@ -191,7 +191,7 @@ def _number(label: str, name: str, low: int, high: int) -> rx.Component:
 def _rules() -> rx.Component:
     return rx.card(rx.form(rx.vstack(
         rx.heading("Practice rules", size="4", as_="h2"),
-        rx.flex(_number("Buffer before (minutes)", "buffer_before_minutes", 0, 240),
+        rx.grid(_number("Buffer before (minutes)", "buffer_before_minutes", 0, 240),
                 _number("Buffer after (minutes)", "buffer_after_minutes", 0, 240),
                 _number("Minimum notice (hours)", "min_notice_hours", 0, 1440),
                 _number("Booking window (weeks)", "booking_window_weeks", 1, 104),
@@ -199,7 +199,7 @@ def _rules() -> rx.Component:
                          rx.input(name="holidays_country", id="holidays_country", max_length=2, width="8rem",
                                   default_value=AvailabilityState.rules["holidays_country"],
                                   aria_label="Holidays country"), "holidays_country"),
-                gap="3", wrap="wrap"),
+                columns=rx.breakpoints(initial="1", sm="2"), gap="3", width="100%"),
         rx.button("Save rules", type="submit", aria_label="Save rules"),
         spacing="3", align="start"), on_submit=AvailabilityState.save_rules, reset_on_submit=False,
         aria_label="Practice rules", key=AvailabilityState.rules.to_string()))

@@ -78,8 +78,9 @@ class ClientsState(rx.State):
                                   [_series_row(s, tz) for s in c["series"]]) for c in found or []]
 
     @rx.event
-    async def pause(self, series_id: str, form: dict):
+    async def pause(self, form: dict):
         self.error, self.notice = "", ""
+        series_id = form.get("series_id", "")
         therapist = await acting_therapist(self)
         first, self.error = await call_service(therapist_views.parse_day, form.get("from", ""), "from")
         last, error = await call_service(therapist_views.parse_day, form.get("until", ""), "until")
@@ -115,13 +116,14 @@ def _series_card(s: rx.Var, client: rx.Var) -> rx.Component:
             ),
             rx.cond(s.active, rx.flex(
                 rx.form(rx.flex(
+                    rx.el.input(type="hidden", name="series_id", value=s.id),
                     labelled("Pause from", rx.input(type="date", name="from", aria_label="Pause from " + client.name,
                                                     required=True)),
                     labelled("until", rx.input(type="date", name="until", aria_label="Pause until " + client.name,
                                                required=True)),
                     rx.button("Pause", type="submit", variant="soft", aria_label="Pause series of " + client.name),
                     gap="2", align="end", wrap="wrap"),
-                    on_submit=lambda form: ClientsState.pause(s.id, form), aria_label="Pause series"),
+                    on_submit=ClientsState.pause, aria_label="Pause series"),
                 rx.button("End from next", on_click=ClientsState.end(s.id, s.next_start), color_scheme="red",
                           variant="outline", aria_label="End series of " + client.name + " from next occurrence",
                           disabled=s.next_start == ""),
