@@ -71,3 +71,12 @@ worker: $(STAMP)
 beat: $(STAMP)
 	@mkdir -p .therabee
 	$(PY) -m celery -A tasks beat --loglevel=INFO --schedule .therabee/celerybeat-schedule
+
+# The WORKLOAD.md benchmark: Therabee vs the eager design on the local PostgreSQL
+# (databases therabee_bench_*). Figures in bench/out/; `make test` runs the quick one.
+.PHONY: bench bench-quick
+bench: $(STAMP) services
+	$(PY) -m bench
+
+bench-quick: $(STAMP) services
+	$(PY) -m bench --quick
