@@ -218,3 +218,17 @@ def test_webhook_signatures_still_verify_through_the_nul_check(api):
     response = api.post(f"{API}/webhooks/zoom", content=b'{"event":"x"}',
                         headers={"x-zm-request-timestamp": "1", "x-zm-signature": "v0=00"})
     assert response.status_code in (401, 503)  # refused on its merits, the body intact
+
+
+def test_a_signed_webhook_nested_10k_deep_is_a_400_not_a_server_error(api, settings_env):
+    import time
+
+    from therabee.video.zoom.webhooks import compute_signature
+
+    settings_env(zoom_webhook_secret="whsec-reliability")
+    raw = b"[" * 10_000 + b"]" * 10_000
+    ts = str(int(time.time()))
+    response = api.post(f"{API}/webhooks/zoom", content=raw, headers={
+        "x-zm-request-timestamp": ts, "x-zm-signature": compute_signature("whsec-reliability", ts, raw)})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")

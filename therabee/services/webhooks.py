@@ -55,7 +55,7 @@ def handle_zoom(raw_body: bytes, headers: Mapping[str, str],
         if isinstance(body, dict) and body.get("event") == URL_VALIDATION_EVENT:
             return 200, _url_validation(secret, body)
         event = parse_event(body)
-    except (ValueError, WebhookRejected) as exc:
+    except (ValueError, RecursionError, WebhookRejected) as exc:  # RecursionError: absurd nesting
         reason = exc.reason if isinstance(exc, WebhookRejected) else "body is not JSON"
         log.warning("zoom webhook malformed: %s", reason)
         return 400, {"detail": f"Malformed event: {reason}"}
