@@ -51,6 +51,7 @@ def test_time_off_added_on_availability_marks_the_calendar_and_hides_its_occurre
            ).to_be_visible(timeout=10_000)
 
     page.get_by_role("button", name="Month view").click()
+    expect(page.get_by_role("grid", name="Month of ")).to_be_visible(timeout=10_000)
     for _ in range(12):
         if page.get_by_role("grid", name="Month of December").count():
             break

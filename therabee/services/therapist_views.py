@@ -34,8 +34,8 @@ def practice_zone(therapist: User) -> str:
     return row.timezone if row else therapist.timezone
 
 
-def _in_words(row: Series) -> str:
-    return describe(row.rrule, aware(row.start), row.timezone, row.sessions_limit)
+def _in_words(row: Series, viewer_zone: str) -> str:
+    return describe(row.rrule, aware(row.start), row.timezone, row.sessions_limit, viewer_zone)
 
 
 def calendar_window(therapist: User, from_: datetime, to: datetime) -> dict:
@@ -50,11 +50,12 @@ def calendar_window(therapist: User, from_: datetime, to: datetime) -> dict:
         series = {s.id: s for s in db.exec(select(Series).where(Series.id.in_(series_ids)))} if series_ids else {}
         client_ids = sorted({s.client_id for s in series.values()})
         names = dict(db.exec(select(User.id, User.name).where(User.id.in_(client_ids))).all()) if client_ids else {}
-    words = {sid: _in_words(row) for sid, row in series.items()}
+    zone_name = hours.timezone if hours else therapist.timezone
+    words = {sid: _in_words(row, zone_name) for sid, row in series.items()}
     for occurrence in occurrences:
         occurrence["client_name"] = names.get(occurrence["client_id"], "Client")
         occurrence["rule_in_words"] = words.get(occurrence["series_id"], "")
-    return {"zone": hours.timezone if hours else therapist.timezone,
+    return {"zone": zone_name,
             "weekly": list(hours.weekly) if hours else [],
             "occurrences": occurrences, "time_off": away}
 
@@ -65,6 +66,8 @@ def clients_with_series(therapist: User) -> list[dict]:
     _require_therapist(therapist)
     now = clock.now()
     with read_only() as db:
+        hours = db.get(Availability, therapist.id)
+        zone_name = hours.timezone if hours else therapist.timezone
         rows = list(db.exec(select(Series).where(Series.therapist_id == therapist.id).order_by(Series.start)))
         if not rows:
             return []
@@ -81,7 +84,7 @@ def clients_with_series(therapist: User) -> list[dict]:
     by_client: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_client[row.client_id].append({
-            "id": row.id, "status": row.status, "rule_in_words": _in_words(row),
+            "id": row.id, "status": row.status, "rule_in_words": _in_words(row, zone_name),
             "timezone": row.timezone, "duration_minutes": row.duration_minutes,
             "next_occurrence": upcoming.get(row.id), "pauses": pauses[row.id]})
     people = sorted(clients.values(), key=lambda u: u.name.lower())
