@@ -32,41 +32,37 @@ def _prepare_environment() -> None:
     os.environ.pop("THERABEE_REDIS_URL", None)
 
 
-SCENARIOS = [
-    "load",
-    "faults.worker_killed_in_horizon_job",
-    "faults.worker_killed_in_meeting_create",
-    "faults.redis_restart",
-    "faults.postgres_connections_dropped",
-    "faults.zoom_errors",
-    "faults.webhooks",
-    "hostile.schemathesis",
-    "hostile.bad_input",
-    "hostile.oversized_and_deep",
-    "access.matrix",
-    "access.feed_token",
-    "access.brute_force",
-    "security.headers_and_cors",
-    "security.ui_csp_chromium",
-]
+# name -> "module:function" (a callable(env) -> result dict), in the order they run
+SCENARIOS = {
+    "load": "load:run_load",
+    "faults.worker_killed_in_horizon_job": "faults:worker_killed_in_horizon_job",
+    "faults.worker_killed_in_meeting_create": "faults:worker_killed_in_meeting_create",
+    "faults.redis_restart": "faults:redis_restart",
+    "faults.postgres_connections_dropped": "faults:postgres_connections_dropped",
+    "faults.zoom_errors": "faults:zoom_errors",
+    "faults.webhooks": "faults:webhooks",
+    "hostile.schemathesis": "hostile:schemathesis_run",
+    "hostile.bad_input": "hostile:bad_input",
+    "hostile.oversized_and_deep": "hostile:oversized_and_deep",
+    "access.matrix": "access:matrix",
+    "access.feed_token": "access:feed_token",
+    "access.brute_force": "access:brute_force",
+    "security.headers_and_cors": "access:headers_and_cors",
+    "security.ui_csp_chromium": "ui:ui_under_csp",
+}
 
 
 def scenario(name: str, args):
     """The callable(env) -> result of one scenario (its module imported when it runs)."""
     import importlib
 
+    module, function = SCENARIOS[name].split(":")
+    run = getattr(importlib.import_module(f"reliability.{module}"), function)
     if name == "load":
-        from reliability import load
-
-        return lambda env: load.run_load(env, users=args.users, duration=args.duration,
-                                         max_requests=args.max_requests)
+        return lambda env: run(env, users=args.users, duration=args.duration, max_requests=args.max_requests)
     if name == "hostile.schemathesis":
-        from reliability import hostile
-
-        return lambda env: hostile.schemathesis_run(env, args.examples, args.fuzz_seconds)
-    module, function = name.split(".")
-    module = {"security": "access"}.get(module, module) if function != "ui_csp_chromium" else "ui"
-    return getattr(importlib.import_module(f"reliability.{module}"), function)
+        return lambda env: run(env, args.examples, args.fuzz_seconds)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
