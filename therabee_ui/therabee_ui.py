@@ -11,6 +11,8 @@ from therabee_ui.pages.signin import sign_in_page, sign_up_page
 from therabee_ui.pages.availability import AvailabilityState, availability_page
 from therabee_ui.pages.calendar import CalendarState, calendar_page
 from therabee_ui.pages.clients import ClientsState, clients_page
+from therabee_ui.pages.book import BookState, book_page
+from therabee_ui.pages.my_sessions import SessionsState, my_sessions_page
 
 app = rx.App(
     api_transformer=create_app(),
@@ -46,3 +48,7 @@ app.add_page(clients_page, route=routes.CLIENTS, title="Clients · Therabee",
              on_load=[AuthState.require_user, ClientsState.load])
 app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard · Therabee",
              on_load=[AuthState.require_user, DashboardState.load])
+app.add_page(book_page, route=routes.BOOK, title="Book · Therabee",
+             on_load=[AuthState.require_user, BookState.load])
+app.add_page(my_sessions_page, route=routes.MY_SESSIONS, title="My sessions · Therabee",
+             on_load=[AuthState.require_user, SessionsState.load])
