@@ -80,3 +80,12 @@ bench: $(STAMP) services
 
 bench-quick: $(STAMP) services
 	$(PY) -m bench --quick
+
+# Load, faults, hostile input and access control against the real app on 127.0.0.1
+# (PostgreSQL, a private redis-server, one Celery worker, the fake Zoom; the UI check runs
+# the production build under /tmp/therabee-web.lock). Fails when any scenario or invariant
+# does. Report: reliability/out/report.json; RELIABILITY_ARGS="--save" also writes
+# reliability/results/latest.json, "--only load,faults" picks scenarios.
+.PHONY: reliability
+reliability: $(STAMP) services chromium
+	$(RUN_ENV) $(PY) -m reliability.run $(RELIABILITY_ARGS)

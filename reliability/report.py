@@ -10,13 +10,21 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 
 
+HEADLINES = ("requests", "errors", "throughput_rps", "booked", "cancelled", "booked_during",
+             "sessions_after_recovery", "adopted", "creates_total", "worker_survived", "cut_mid_request",
+             "failed_cleanly", "non_problem_errors", "after_ok", "series_written", "series_acknowledged",
+             "refused_correctly", "recreated_meeting", "operations_tested", "cases", "server_errors",
+             "cells_checked", "leaks", "token_bits", "old_link_after_rotation", "account_attempt_first_429",
+             "retry_after_s", "responses_checked", "console_errors", "csp_violations", "settle_seconds")
+
+
+def _compact(value):
+    return len(value) if isinstance(value, (list, dict)) else value
+
+
 def _summary(result: dict) -> str:
     figures = result.get("figures", {})
-    bits = []
-    for key in ("requests", "errors", "throughput_rps", "booked", "cancelled", "server_errors",
-                "non_problem_errors", "cases", "checked", "leaks", "recovered_after_s", "settle_seconds"):
-        if key in figures:
-            bits.append(f"{key}={figures[key]}")
+    bits = [f"{key}={_compact(figures[key])}" for key in HEADLINES if key in figures]
     broken = {k: v for k, v in result.get("invariants", {}).get("violations", {}).items() if v}
     if broken:
         bits.append(f"BROKEN={broken}")

@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=15, help="schemathesis examples per operation")
     parser.add_argument("--fuzz-seconds", type=int, default=120, help="schemathesis time budget")
     parser.add_argument("--save", action="store_true", help="also write reliability/results/latest.json")
+    parser.add_argument("--out", type=Path, help="where the JSON report goes (default reliability/out/report.json)")
     args = parser.parse_args(argv)
     _prepare_environment()
 
@@ -109,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                     env.start_worker()
     finally:
         env.stop()
-    final = report.write(results, started, time.monotonic() - clock)
+    final = report.write(results, started, time.monotonic() - clock, args.out)
     print()
     print(report.render(final))
-    print(f"\nreport: {report.OUT / 'report.json'}")
+    print(f"\nreport: {args.out or report.OUT / 'report.json'}")
     if args.save:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(final, indent=2, default=str) + "\n")
