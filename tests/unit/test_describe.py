@@ -76,3 +76,37 @@ def test_ordinal(n, word):
 def test_zone_label():
     assert zone_label("America/Los_Angeles") == "Los Angeles time"
     assert zone_label("UTC") == "UTC"
+
+
+# What the client picks on /book becomes the rule that is described (services.client_views).
+
+from therabee.services.client_views import Choice, nth_weekday, rule_for  # noqa: E402
+
+
+@pytest.mark.parametrize(("day", "code"), [(1, "1TU"), (8, "2TU"), (22, "4TU"), (29, "-1TU")])
+def test_monthly_choice_is_the_nth_weekday_of_the_chosen_date(day, code):
+    assert nth_weekday(datetime(2026, 12, day, 10)) == code
+
+
+def test_weekdays_picked_in_the_clients_zone_are_stored_in_the_series_zone():
+    evening_ny = datetime(2026, 12, 1, 20, tzinfo=ZoneInfo(NY))  # Tue in New York, Wed in Berlin
+    rule, limit = rule_for(Choice("weekdays", ("TU", "FR")), evening_ny, "Europe/Berlin", NY)
+    assert (rule, limit) == ("FREQ=WEEKLY;BYDAY=WE,SA", None)
+
+
+@pytest.mark.parametrize(("choice", "expected"), [
+    (Choice("none"), (None, None)),
+    (Choice("biweekly", ends="count", count="10"), ("FREQ=WEEKLY;INTERVAL=2;COUNT=10", None)),
+    (Choice("weekly", ends="until", until="2027-06-20"), ("FREQ=WEEKLY;UNTIL=20270620", None)),
+    (Choice("weekly", ends="held", count="8"), ("FREQ=WEEKLY", 8)),
+])
+def test_each_end_becomes_count_until_or_a_held_limit(choice, expected):
+    assert rule_for(choice, TUESDAY_10_NY, NY, NY) == expected
+
+
+def test_a_bad_count_names_the_field():
+    from therabee.services.errors import ServiceError
+
+    with pytest.raises(ServiceError) as raised:
+        rule_for(Choice("weekly", ends="count", count="zero"), TUESDAY_10_NY, NY, NY)
+    assert raised.value.errors[0].field == "count"
