@@ -79,7 +79,7 @@ def _repeat(S) -> rx.Component:
         rx.radio_group.root(
             rx.flex(radio("none", "Does not repeat"), radio("weekly", "Weekly"),
                     radio("biweekly", "Every 2 weeks"), radio("monthly", "Monthly on this weekday"),
-                    radio("weekdays", "Several weekdays"), wrap="wrap", gap="2 5"),
+                    radio("weekdays", "Several weekdays"), wrap="wrap", style={"gap": "0.5rem 1.5rem"}),
             value=S.repeat, on_change=S.set_repeat, aria_label="Repeats",
         ),
         rx.cond(S.repeat == "weekdays",
@@ -97,7 +97,7 @@ def _ends(S) -> rx.Component:
             rx.radio_group.root(
                 rx.flex(radio("never", "Never"), radio("until", "On a date"),
                         radio("count", "After a number of sessions"),
-                        radio("held", "After a number of held sessions"), wrap="wrap", gap="2 5"),
+                        radio("held", "After a number of held sessions"), wrap="wrap", style={"gap": "0.5rem 1.5rem"}),
                 value=S.ends, on_change=S.set_ends, aria_label="Ends",
             ),
             rx.cond(S.ends == "until",
