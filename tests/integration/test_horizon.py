@@ -69,3 +69,30 @@ def test_two_workers_ticking_at_once_make_no_duplicates_and_no_gaps(api, frozen_
     sessions = _sessions()
     assert len(sessions) == len(set(sessions)) == 12 * 3
     assert sum(r.sessions_created for r in reports) == 36
+
+
+def test_one_colliding_occurrence_does_not_hold_back_the_rest_of_the_batch(api, frozen_clock):
+    from therabee.db.engine import get_engine
+    from therabee.services import horizon
+
+    therapist = therapist_with_hours(api, "UTC", ALL_WEEK)
+    series_ids = []
+    for hour in (2, 4):
+        client = register(api, "client", "UTC")
+        response = book(api, therapist, therapist, frozen_clock + timedelta(hours=hour), rrule="FREQ=DAILY",
+                        client_id=client.id)
+        assert response.status_code == 201, response.text
+        series_ids.append(response.json()["id"])
+    # a session that got in by other means (say, a race before the lock) blocks the 4 h slot tomorrow
+    blocker = frozen_clock + timedelta(days=1, hours=4)
+    with get_engine().begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO sessions (id, series_id, therapist_id, client_id, original_start, start, \"end\","
+            " status, meeting_state, created_at, updated_at) SELECT 'blocker', id, therapist_id, client_id,"
+            " :original, :start, :end, 'scheduled', 'none', now(), now() FROM series WHERE id = :series"),
+            {"original": blocker - timedelta(hours=1), "start": blocker,
+             "end": blocker + timedelta(minutes=30), "series": series_ids[0]})
+    report = horizon.tick()
+    assert report.conflicts == 1
+    assert report.sessions_created == 5  # 3 + 3 due, less the one that collides
+    assert len(_sessions()) == 6

@@ -21,7 +21,7 @@ from therabee.db.models import OccurrenceException, Series, Session
 from therabee.scheduling.expand import HELD_STATUSES, advance_cursor, next_start_at_or_after
 from therabee.services import clock
 from therabee.services.errors import ServiceError
-from therabee.services.materialize import materialize
+from therabee.services.materialize import materialize, materialize_many
 from therabee.services.window import aware, expand_rows, series_spec
 from therabee.settings import get_settings
 
@@ -49,15 +49,14 @@ def _materialize_due(db, rows: list[Series], now: datetime, horizon_end: datetim
         return
     by_id = {row.id: row for row in rows}
     from_ = max(min(aware(r.next_due_at) for r in rows), now - timedelta(hours=24))
-    for row, occurrence in expand_rows(db, rows, from_, horizon_end):
-        if (occurrence.materialized or occurrence.status not in HELD_STATUSES
-                or occurrence.original_start < aware(row.next_due_at) or occurrence.end <= now):
-            continue
-        try:
-            report.sessions_created += materialize(db, row, occurrence)[1]
-        except ServiceError:  # overlaps a session that exists: leave it virtual, say so
-            report.conflicts += 1
-            log.warning("occurrence %s overlaps another session; not materialized", occurrence.id)
+    due = [(row, occurrence) for row, occurrence in expand_rows(db, rows, from_, horizon_end)
+           if not occurrence.materialized and occurrence.status in HELD_STATUSES
+           and occurrence.original_start >= aware(row.next_due_at) and occurrence.end > now]
+    created, conflicts = materialize_many(db, due)
+    report.sessions_created += created
+    report.conflicts += conflicts
+    if conflicts:  # overlapping a session that exists: left virtual, said so
+        log.warning("%d due occurrence(s) overlap other sessions; not materialized", conflicts)
     for row in by_id.values():
         spec = series_spec(row)
         cursor = advance_cursor(spec, horizon_end)

@@ -13,7 +13,7 @@ from therabee.db.engine import is_postgres
 from therabee.db.models import Series, Session, new_id
 from therabee.scheduling.expand import Occurrence
 from therabee.services import clock, jobs
-from therabee.services.errors import conflict
+from therabee.services.errors import ServiceError, conflict
 
 _MEETING_LIVE = ("creating", "created")
 
@@ -22,19 +22,25 @@ def _insert(db: DbSession):
     return postgresql.insert if is_postgres(db) else sqlite.insert
 
 
+def _values(series: Series, occurrence: Occurrence, now: datetime) -> dict:
+    return dict(id=new_id(), series_id=series.id, therapist_id=series.therapist_id,
+                client_id=series.client_id, original_start=occurrence.original_start,
+                start=occurrence.start, end=occurrence.end, status="scheduled",
+                meeting_state="none", created_at=now, updated_at=now)
+
+
+def _insert_statement(db: DbSession, values: list[dict]):
+    return _insert(db)(Session).values(values).on_conflict_do_nothing(
+        index_elements=["series_id", "original_start"]).returning(Session.id)
+
+
 def materialize(db: DbSession, series: Series, occurrence: Occurrence) -> tuple[Session, bool]:
     """The session of `occurrence`, inserted if missing (`INSERT … ON CONFLICT DO NOTHING`).
 
     Returns the row and whether this call created it; a new one queues its meeting.
     Overlapping another active session of the therapist is a conflict (rule 5).
     """
-    now = clock.now()
-    values = dict(id=new_id(), series_id=series.id, therapist_id=series.therapist_id,
-                  client_id=series.client_id, original_start=occurrence.original_start,
-                  start=occurrence.start, end=occurrence.end, status="scheduled",
-                  meeting_state="none", created_at=now, updated_at=now)
-    statement = _insert(db)(Session).values(**values).on_conflict_do_nothing(
-        index_elements=["series_id", "original_start"]).returning(Session.id)
+    statement = _insert_statement(db, [_values(series, occurrence, clock.now())])
     try:
         with db.begin_nested():
             created = db.execute(statement).first() is not None
@@ -47,6 +53,33 @@ def materialize(db: DbSession, series: Series, occurrence: Occurrence) -> tuple[
     if created:
         jobs.after_commit(db, "meetings.ensure", session_id=row.id)
     return row, created
+
+
+def materialize_many(db: DbSession, pairs: list[tuple[Series, Occurrence]],
+                     chunk: int = 500) -> tuple[int, int]:
+    """Materialize many occurrences with one idempotent INSERT per chunk (the horizon job).
+
+    Returns (sessions created, conflicts). A chunk that hits the overlap constraint is
+    redone one by one, so one colliding occurrence does not hold back the others.
+    """
+    created = conflicts = 0
+    now = clock.now()
+    for i in range(0, len(pairs), chunk):
+        part = pairs[i:i + chunk]
+        try:
+            with db.begin_nested():
+                ids = list(db.execute(_insert_statement(db, [_values(s, o, now) for s, o in part])).scalars())
+        except sa.exc.IntegrityError:
+            for series, occurrence in part:
+                try:
+                    created += materialize(db, series, occurrence)[1]
+                except ServiceError:
+                    conflicts += 1
+            continue
+        for session_id in ids:
+            jobs.after_commit(db, "meetings.ensure", session_id=session_id)
+        created += len(ids)
+    return created, conflicts
 
 
 def set_status(db: DbSession, row: Session, status: str) -> None:
