@@ -16,7 +16,7 @@ Invariants (DESIGN.md rules 3, 5, 7 and the meeting life cycle):
 - unique_meetings, no_orphaned_meetings, no_dangling_meetings, meetings_settled:
   with the video provider's meeting list, every meeting is held by exactly one session,
   every live session's meeting exists, and (settled) every upcoming live session has
-  its meeting while no cancelled one keeps one.
+  its meeting, at its time, while no cancelled one keeps one.
 """
 
 from __future__ import annotations
@@ -182,14 +182,28 @@ def _meetings(connection, meetings: dict[str, dict], now: datetime, settle: bool
     dangling = [f"session {sid} ({status}) holds meeting {m}, which the provider does not have"
                 for m, (sid, status) in holders.items()
                 if m not in meetings and status in LIVE_MEETING_STATUSES]
-    unsettled = []
+    unsettled, out_of_step = [], []
     if settle:
+        times = {sid: (aware(start), aware(end)) for sid, start, end in _rows(connection, """
+            SELECT id, start, "end" FROM sessions WHERE meeting_state = 'created'""")}
+        for mid, (sid, status) in holders.items():
+            meeting = meetings.get(mid)
+            if meeting is None or status not in LIVE_MEETING_STATUSES or times[sid][1] <= now:
+                continue
+            start, end = times[sid]
+            when = datetime.fromisoformat(str(meeting.get("start_time")).replace("Z", "+00:00"))
+            if when != start or int(meeting.get("duration", -1)) != int((end - start).total_seconds() // 60):
+                out_of_step.append(f"meeting {mid} at {meeting.get('start_time')} for "
+                                   f"{meeting.get('duration')} min; session {sid} at {start.isoformat()}")
         unsettled = [f"session {sid} ({status}) has meeting state {state}"
                      for sid, status, state, _, _, end in held
                      if (status in LIVE_MEETING_STATUSES and aware(end) > now and state != "created")
                      or (status in CANCELLED_STATUSES and state in ("creating", "created"))]
-    return {"unique_meetings": duplicates, "no_orphaned_meetings": orphaned,
-            "no_dangling_meetings": dangling, "meetings_settled": unsettled}
+    result = {"unique_meetings": duplicates, "no_orphaned_meetings": orphaned,
+              "no_dangling_meetings": dangling, "meetings_settled": unsettled}
+    if settle:
+        result["meetings_in_step"] = out_of_step
+    return result
 
 
 def check(engine: sa.Engine, *, now: datetime | None = None, weeks: int = 12,

@@ -60,7 +60,7 @@ def world(scratch):
     return scratch, ids
 
 
-MEETINGS = {"111": {"agenda": "ref:m1"}}
+MEETINGS = {"111": {"agenda": "ref:m1", "start_time": FIRST.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration": 50}}
 
 
 def _sql(engine, statement: str, **params) -> None:
@@ -151,3 +151,11 @@ def test_a_cancelled_session_still_holding_its_meeting_is_unsettled(world):
     _sql(engine, "UPDATE sessions SET status = 'cancelled' WHERE id = :id", id=ids["session"])
     assert check(engine, now=NOW, meetings=MEETINGS).ok
     assert check(engine, now=NOW, meetings=MEETINGS, settle_meetings=True).broken == {"meetings_settled": 1}
+
+
+def test_a_meeting_left_at_the_old_time_is_out_of_step(world):
+    engine, ids = world
+    _sql(engine, "UPDATE sessions SET start = start + interval '1 hour', \"end\" = \"end\" + interval '1 hour'"
+                 " WHERE id = :id", id=ids["session"])
+    assert check(engine, now=NOW, meetings=MEETINGS).ok
+    assert check(engine, now=NOW, meetings=MEETINGS, settle_meetings=True).broken == {"meetings_in_step": 1}

@@ -101,6 +101,8 @@ def cancel_from(db: DbSession, series_id: str, from_: datetime,
     """Cancel the series' active sessions starting in `[from_, until)` (end, split, pause)."""
     query = select(Session).where(Session.series_id == series_id, Session.original_start >= from_,
                                   Session.status == "scheduled")
+    # locked and re-read: the meeting state decides the job (a worker may have just changed it)
+    query = query.with_for_update().execution_options(populate_existing=True)
     if until is not None:
         query = query.where(Session.original_start < until)
     rows = list(db.exec(query))

@@ -98,8 +98,11 @@ def get_occurrence(actor: User, occurrence_id: str) -> dict:
 
 
 def _session(db: DbSession, series_id: str, original_start: datetime) -> Session | None:
+    """The session row, locked: its meeting state decides which meeting job follows a change,
+    and a meeting job may be changing it right now (found by the reliability load run)."""
     return db.exec(select(Session).where(Session.series_id == series_id,
-                                         Session.original_start == original_start)).first()
+                                         Session.original_start == original_start)
+                   .with_for_update().execution_options(populate_existing=True)).first()
 
 
 def _exception(db: DbSession, series_id: str, original_start: datetime) -> OccurrenceException:
