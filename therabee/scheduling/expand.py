@@ -198,9 +198,9 @@ def _resolve(series: SeriesSpec, original: datetime, exception: ExceptionSpec | 
     else:
         occurrence = Occurrence(series.id, original, original, original + series.duration,
                                 "scheduled", False)
-    if _paused(to_local(original, tz).date(), pauses):
+    if pauses and _paused(to_local(original, tz).date(), pauses):
         return None
-    if _away(occurrence.start, occurrence.end, time_off):
+    if time_off and _away(occurrence.start, occurrence.end, time_off):
         return None
     return occurrence
 

@@ -8,6 +8,7 @@ Everything else is refused with a RuleError naming the part.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -42,11 +43,16 @@ class Rule:
     until: datetime | None  # aware UTC; a date-only UNTIL is the end of that day in the zone
     until_is_date: bool
 
+    @cached_property
+    def _parsed(self) -> rrule:
+        # Parsed once; `replace` re-derives what the text leaves implicit (such as the
+        # weekday of a plain weekly rule) from the new dtstart.
+        return rrulestr(self.body, dtstart=datetime(2000, 1, 3, 10, 0))
+
     def build(self, dtstart_local: datetime, count: int | None = None,
               until_local: datetime | None = None) -> rrule:
         """A dateutil rrule over naive local times, starting at `dtstart_local`."""
-        built = rrulestr(self.body, dtstart=dtstart_local)
-        return built.replace(count=count, until=until_local)
+        return self._parsed.replace(dtstart=dtstart_local, count=count, until=until_local)
 
 
 def _split(text: str) -> dict[str, str]:
