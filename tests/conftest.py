@@ -14,7 +14,12 @@ from sqlalchemy.engine import make_url
 
 TEST_DATABASE_URL = os.environ.get(
     "THERABEE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/therabee_test")
-os.environ["THERABEE_DATABASE_URL"] = TEST_DATABASE_URL
+# The suite's own connections carry a name, so the write counters (tests/integration/
+# pg_counters.py) can wait for exactly them; the live app started for browser tests
+# gets the plain URL.
+APP_NAME = "therabee-tests"
+os.environ["THERABEE_DATABASE_URL"] = make_url(TEST_DATABASE_URL).update_query_dict(
+    {"application_name": APP_NAME}).render_as_string(hide_password=False)
 os.environ.setdefault("THERABEE_JWT_SECRET", "test-secret-" + "x" * 40)
 
 

@@ -1,7 +1,10 @@
 """Rows written, read from PostgreSQL's own counters (pg_stat_user_tables).
 
-Counters of a backend are published when it goes idle (up to ~10 s later in PG 15), so
-we close our pooled connections and force a flush through a fresh connection.
+A backend publishes its table counters when it goes idle (up to ~10 s later in PG 15)
+or when it exits. So we close our pooled connections, wait until their backends (named
+by the suite's application_name, see tests/conftest.py) are gone from
+pg_stat_activity (an exiting backend flushes its counters first), and then
+read from a fresh connection after `pg_stat_clear_snapshot()`, until two reads agree.
 """
 
 from __future__ import annotations
@@ -10,22 +13,29 @@ import time
 
 import sqlalchemy as sa
 
+_WRITES = ("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"
+           " WHERE relname <> 'alembic_version'")
+_OTHERS = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+           " AND pid <> pg_backend_pid() AND application_name = current_setting('application_name')")
+
 
 def table_writes() -> int:
-    """Inserts + updates + deletes over all our tables, after flushing the statistics."""
+    """Inserts + updates + deletes over all our tables, once every writer has published."""
     from therabee.db.engine import get_engine
 
     engine = get_engine()
-    engine.dispose()  # idle every pooled backend so its counters get published
-    time.sleep(0.05)
+    engine.dispose()  # our pooled backends exit, publishing their counters
     probe = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    with probe.connect() as connection:
+        for _ in range(100):  # up to 5 s for the backends to finish exiting
+            if connection.execute(sa.text(_OTHERS)).scalar_one() == 0:
+                break
+            time.sleep(0.05)
     last = None
     for _ in range(40):
         with probe.connect() as connection:
             connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-            value = connection.execute(sa.text(
-                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"
-                " WHERE relname <> 'alembic_version'")).scalar_one()
+            value = connection.execute(sa.text(_WRITES)).scalar_one()
         if value == last:
             break
         last = value
