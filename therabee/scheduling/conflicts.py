@@ -14,7 +14,7 @@ from therabee.scheduling.timezones import to_instant, to_local, zone
 class Busy:
     start: datetime
     end: datetime
-    occurrence_id: str | None = None
+    occurrence_id: object = None  # what str() turns into the occurrence id (built only if reported)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from therabee.scheduling.timezones import UnknownZone, utc, zone
 from therabee.services import clock
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
-from therabee.services.errors import conflict, invalid
+from therabee.services.errors import invalid
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.window import aware, therapist_busy
+from therabee.services.window import aware, collision, therapist_busy
 from therabee.settings import get_settings
 
 
@@ -95,8 +95,7 @@ def check_calendar(db: DbSession, therapist_id: str, spec: SeriesSpec,
                           window_end + timedelta(days=1), skip=skip)
     hits = find_conflicts(candidates, busy, rules_for(db, therapist_id).pad)
     if hits:
-        raise conflict(f"{len(hits)} occurrence(s) of the therapist collide with this booking",
-                       [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])
+        raise collision(f"{len(hits)} occurrence(s) of the therapist collide with this booking", hits)
 
 
 def _parties(db: DbSession, actor: User, therapist_id: str, client_id: str | None) -> tuple[User, User]:

@@ -16,10 +16,11 @@ from therabee.scheduling.timezones import utc
 from therabee.services import clock, materialize
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
-from therabee.services.errors import conflict, invalid, not_found
+from therabee.services.errors import invalid, not_found
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.window import aware, expand_rows, series_in_window, series_spec, therapist_busy
+from therabee.services.window import (aware, collision, expand_rows, series_in_window, series_spec,
+                                      therapist_busy)
 from therabee.settings import get_settings
 
 
@@ -169,8 +170,7 @@ def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int
                               skip=lambda o: (o.series_id, o.original_start) == (row.id, original))
         hits = find_conflicts([(start, end)], busy, rules.pad)
         if hits:
-            raise conflict("The new time collides with another session of the therapist",
-                           [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])
+            raise collision("The new time collides with another session of the therapist", hits)
         session = _session(db, row.id, original)
         if session is not None:
             materialize.move(db, session, start, end)

@@ -14,11 +14,11 @@ from therabee.scheduling.timezones import to_instant, to_local, utc, zone
 from therabee.services import clock
 from therabee.services.access import visible_series
 from therabee.services.booking import check_calendar, check_plan, require_occurrence, series_public
-from therabee.services.errors import conflict, invalid, not_found
+from therabee.services.errors import invalid, not_found
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
 from therabee.services.materialize import cancel_from
-from therabee.services.window import aware, expand_rows, series_spec, therapist_busy
+from therabee.services.window import aware, collision, expand_rows, series_spec, therapist_busy
 from therabee.settings import get_settings
 
 MAX_PAUSE_DAYS = 366
@@ -68,8 +68,7 @@ def unpause(actor: User, series_id: str, pause_id: str) -> None:
                               skip=lambda o: o.series_id == row.id)
         hits = find_conflicts(returning, busy, rules_for(db, row.therapist_id).pad)
         if hits:
-            raise conflict("Resuming would collide with other sessions of the therapist",
-                           [{"start": b.start, "end": b.end, "occurrence_id": b.occurrence_id} for b in hits])
+            raise collision("Resuming would collide with other sessions of the therapist", hits)
 
 
 def end(actor: User, series_id: str, from_: datetime) -> dict:

@@ -18,6 +18,7 @@ from therabee.scheduling.expand import (ACTIVE_STATUSES, Cursor, ExceptionSpec, 
                                         PauseSpec, SeriesSpec, SessionSpec, expand)
 from therabee.scheduling.rules import Rule, parse_rule
 from therabee.scheduling.timezones import zone
+from therabee.services.errors import ServiceError, conflict
 from therabee.services.practice import away_intervals
 
 
@@ -104,5 +105,11 @@ def therapist_busy(db: DbSession, therapist_id: str, from_: datetime, to: dateti
     for _, occurrence in expand_rows(db, rows, from_, to):
         if occurrence.status not in ACTIVE_STATUSES or (skip and skip(occurrence)):
             continue
-        busy.append(Busy(occurrence.start, occurrence.end, occurrence.id.to_string()))
+        busy.append(Busy(occurrence.start, occurrence.end, occurrence.id))
     return busy
+
+
+def collision(detail: str, hits: list[Busy]) -> ServiceError:
+    """409 listing every colliding occurrence: start, end, occurrence_id."""
+    return conflict(detail, [{"start": b.start, "end": b.end, "occurrence_id": str(b.occurrence_id)}
+                             for b in hits])
