@@ -13,14 +13,16 @@ import reflex as rx
 from therabee.services import people
 from therabee.services.errors import ServiceError
 from therabee.services.people import User
+from therabee.settings import get_settings
 from therabee_ui import routes
 
 SESSION_SECONDS = 12 * 3600
 
 
 class AuthState(rx.State):
+    # Secure (sent over HTTPS only) whenever users reach the app over https
     token: str = rx.Cookie("", name="therabee_session", max_age=SESSION_SECONDS, same_site="strict",
-                           path="/")
+                           path="/", secure=get_settings().public_url.startswith("https://"))
     user_id: str = ""
     user_name: str = ""
     user_email: str = ""

@@ -232,3 +232,16 @@ def test_a_signed_webhook_nested_10k_deep_is_a_400_not_a_server_error(api, setti
         "x-zm-request-timestamp": ts, "x-zm-signature": compute_signature("whsec-reliability", ts, raw)})
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("public_url, secure", [("https://therabee.example", True), ("http://localhost:3000", False)])
+def test_the_session_cookie_is_strict_and_secure_over_https(public_url, secure):
+    import subprocess
+    import sys
+
+    code = ("from therabee_ui.auth import AuthState; c = AuthState.get_fields()['token'].default; "
+            "print(c.secure, c.same_site)")
+    env = {**os.environ, "THERABEE_PUBLIC_URL": public_url}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == f"{secure} strict", out.stderr[-2000:]
