@@ -65,6 +65,12 @@ test: $(STAMP) services chromium
 	$(RUN_ENV) $(PY) -m pytest tests
 	$(VENV)/bin/lint-imports
 
+# The README's pictures: the browser tests, saving their screenshots into docs/screenshots
+# (a plain `make test` keeps them in the git-ignored .therabee/screenshots).
+.PHONY: screenshots
+screenshots: $(STAMP) services chromium
+	THERABEE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(RUN_ENV) $(PY) -m pytest tests/e2e
+
 # Background jobs on Redis (THERABEE_REDIS_URL); without it jobs run inside `make run`.
 .PHONY: worker beat
 worker: $(STAMP)

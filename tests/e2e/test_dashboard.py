@@ -1,13 +1,15 @@
 """A therapist with one booked weekly series signs in and reads the dashboard's figures."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from datetime import datetime, timedelta, timezone
 
 import httpx
 from playwright.sync_api import Page, expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+from tests.e2e.therapist_setup import SCREENSHOTS
+
 PASSWORD = "correct horse battery"
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 

@@ -1,12 +1,11 @@
 """The landing page, served by the production build, shows the practice's therapists."""
 
 import uuid
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from tests.e2e.therapist_setup import SCREENSHOTS
 
 
 def test_landing_lists_a_registered_therapist_with_their_time_zone(live_app: str, page: Page):

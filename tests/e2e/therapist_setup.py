@@ -3,6 +3,7 @@ app's HTTP API, and a browser page signed in with the session cookie."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -15,7 +16,10 @@ from playwright.sync_api import Page, expect
 API = "/api/v1"
 PASSWORD = "correct horse battery"
 EVERY_DAY_7_TO_21 = [{"weekday": d, "start": "07:00", "end": "21:00"} for d in range(7)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Browser tests take screenshots of the pages they visit; `make screenshots` sends them
+# to docs/screenshots (the README's pictures), a plain test run to a git-ignored folder.
+SCREENSHOTS = Path(os.environ.get("THERABEE_SCREENSHOTS_DIR")
+                   or Path(__file__).resolve().parents[2] / ".therabee" / "screenshots")
 
 
 @dataclass
