@@ -168,3 +168,31 @@ def test_time_off_notice_goes_once_per_affected_series(api):
     assert practice.send_time_off_notices(response.json()["id"]) == 3
     assert sorted(m.to for m in mail.outbox) == sorted(c.email for c in clients)
     assert all("2 session(s)" in m.body for m in mail.outbox)  # two weekly occurrences each
+
+
+def test_split_move_and_free_slots_hold_to_notice_and_buffers_too(api):
+    therapist = therapist_with_hours(api, "UTC", [{"weekday": d, "start": "00:00", "end": "23:59"}
+                                                   for d in range(7)])
+    client, other = register(api, "client", "UTC"), register(api, "client", "UTC")
+    soon = (datetime.now().astimezone() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    created = book(api, therapist, therapist, soon, rrule="FREQ=DAILY", client_id=client.id)
+    assert created.status_code == 201, created.text
+    series_id = created.json()["id"]
+    tomorrow = (soon + timedelta(days=1)).strftime("%Y%m%dT%H%M%SZ")
+    split = api.post(f"{API}/series/{series_id}/split", headers=client.auth, json={
+        "from": (soon + timedelta(days=1)).isoformat(), "start": (soon + timedelta(hours=20)).isoformat()})
+    assert split.status_code == 422 and "minimum_notice" in split.json()["title"]
+    # buffers: another client's occurrence in two days, then a move that ends 5 min before it
+    later = soon + timedelta(days=2, hours=3)
+    assert book(api, other, therapist, later, rrule=None).status_code == 201
+    moved = api.post(f"{API}/occurrences/{series_id}:{tomorrow}/move", headers=therapist.auth,
+                     json={"start": (later - timedelta(minutes=55)).isoformat()})
+    assert moved.status_code == 409 and moved.json()["conflicts"]
+    slots = api.get(f"{API}/therapists/{therapist.id}/slots", headers=client.auth, params={
+        "from": soon.isoformat(), "to": (soon + timedelta(days=3)).isoformat(),
+        "duration_minutes": 50}).json()["items"]
+    earliest = min(datetime.fromisoformat(s["start"]) for s in slots)
+    assert earliest >= datetime.now().astimezone() + timedelta(hours=24)  # minimum notice
+    starts = {datetime.fromisoformat(s["start"]) for s in slots}
+    assert later - timedelta(minutes=30) not in starts  # 50 min would end inside the 10 min buffer
+    assert later + timedelta(hours=1) in starts
