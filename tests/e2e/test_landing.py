@@ -1,5 +1,6 @@
 """The landing page, served by the production build, shows the practice's therapists."""
 
+import re
 import uuid
 
 import httpx
@@ -39,3 +40,13 @@ def test_api_answers_on_the_same_port_as_the_ui(live_app: str):
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_api_docs_render_offline_from_our_own_origin(live_app: str, page: Page):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/api/v1/docs")
+    expect(page.get_by_role("heading", name=re.compile("^Therabee API"))).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("/series", exact=True).first).to_be_visible()
+    assert all(url.startswith(live_app) for url in requested), [u for u in requested if not u.startswith(live_app)]
+    assert page.console_errors == []

@@ -20,9 +20,6 @@ from therabee.services.ratelimit import RateLimited
 from therabee.settings import get_settings
 
 HSTS = "max-age=63072000; includeSubDomains"
-# FastAPI's interactive docs load Swagger UI from its CDN; only that page may.
-_DOCS_PATHS = ("/api/v1/docs", "/api/v1/docs/oauth2-redirect")
-_DOCS_CDN = "https://cdn.jsdelivr.net"
 
 
 def websocket_origin(public_url: str) -> str:
@@ -31,15 +28,14 @@ def websocket_origin(public_url: str) -> str:
     return f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
 
 
-def content_security_policy(public_url: str, docs: bool = False) -> str:
-    # Reflex's build inlines a small boot script and Radix sets inline styles.
-    scripts = "'self' 'unsafe-inline'" + (f" {_DOCS_CDN}" if docs else "")
-    styles = "'self' 'unsafe-inline'" + (f" {_DOCS_CDN}" if docs else "")
+def content_security_policy(public_url: str) -> str:
+    # Reflex's build inlines a small boot script and Radix sets inline styles; the API
+    # docs' Swagger UI is served from our own origin (therabee/api/docs.py).
     return "; ".join([
         "default-src 'self'",
-        f"script-src {scripts}",
-        f"style-src {styles}",
-        "img-src 'self' data: blob:" + (" https://fastapi.tiangolo.com" if docs else ""),
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
         "font-src 'self' data:",
         f"connect-src 'self' {websocket_origin(public_url)}",
         "object-src 'none'",
@@ -49,14 +45,14 @@ def content_security_policy(public_url: str, docs: bool = False) -> str:
     ])
 
 
-def security_headers(path: str, public_url: str) -> list[tuple[bytes, bytes]]:
+def security_headers(public_url: str) -> list[tuple[bytes, bytes]]:
     headers = {
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",
         "referrer-policy": "no-referrer",
         "cross-origin-opener-policy": "same-origin",
         "permissions-policy": "camera=(), microphone=(), geolocation=()",
-        "content-security-policy": content_security_policy(public_url, docs=path in _DOCS_PATHS),
+        "content-security-policy": content_security_policy(public_url),
     }
     if public_url.startswith("https://"):
         headers["strict-transport-security"] = HSTS
@@ -74,7 +70,7 @@ class SecureHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = security_headers(scope.get("path", ""), self.public_url or get_settings().public_url)
+        extra = security_headers(self.public_url or get_settings().public_url)
         names = {name for name, _ in extra}
 
         async def with_headers(message: Message) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from therabee.api import problems, routes_people, routes_practice, routes_series, routes_webhooks, security
+from therabee.api import docs, problems, routes_people, routes_practice, routes_series, routes_webhooks, security
 from therabee.api.limits import BodyLimit
 from therabee.services import calendar_feed, health
 from therabee.settings import get_settings
 
 
 def create_v1() -> FastAPI:
-    app = FastAPI(title="Therabee API", version="1", docs_url="/docs", openapi_url="/openapi.json",
+    app = FastAPI(title="Therabee API", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json", servers=[{"url": "/api/v1"}],
                   description="Store the intent, not the future. See API.md for the contract.")
     problems.install(app)
+    docs.install(app)
     security.install(app)
     app.include_router(routes_people.router)
     app.include_router(routes_series.router)
