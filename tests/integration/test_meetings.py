@@ -297,3 +297,13 @@ def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
     assert sorted(p["session_id"] for _, p in recorded_jobs) == sorted(r.id for r in session_rows())
+
+
+def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_ones(api, frozen_clock):
+    from therabee.services import horizon, meetings
+
+    book_daily(api, FROZEN + timedelta(hours=2))
+    horizon.tick()
+    assert meetings.pending_session_ids() == []  # their meetings.ensure jobs are on the way
+    frozen_clock[0] = FROZEN + timedelta(minutes=3)  # ...and were lost: no meeting yet
+    assert sorted(meetings.pending_session_ids()) == sorted(row.id for row in session_rows())

@@ -221,16 +221,17 @@ def delete_meeting(session_id: str, provider: VideoProvider | None = None) -> st
     return snap.state
 
 
-def pending_session_ids(limit: int = 500) -> list[str]:
+def pending_session_ids(limit: int = 500, grace: timedelta = timedelta(minutes=2)) -> list[str]:
     """Upcoming sessions that should have a meeting and have none (or a stale claim).
 
     For a periodic sweep: a lost `meetings.ensure` job is re-derived from here (rule 7).
+    A session younger than `grace` still has its own job on the way, so it is left to it.
     """
     now = clock.now()
     with read_only() as db:
         query = (select(Session.id).where(
             Session.status.in_(NEEDS_MEETING), Session.end > now,
-            (Session.meeting_state == "none")
+            ((Session.meeting_state == "none") & (Session.created_at < now - grace))
             | ((Session.meeting_state == "creating")
                & ((Session.meeting_claimed_until.is_(None)) | (Session.meeting_claimed_until < now))))
             .order_by(Session.start).limit(limit))
