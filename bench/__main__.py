@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import db
+from therabee.testing.databases import drop_database, migrate, recreate_database
 
 DEFAULTS = {  # full: the standard population; quick: a tenth of it, smaller probes
     "full": dict(scale=1.0, probe_therapists=5, big_series=100_000, samples=200),
@@ -57,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in fake.settings_overrides().items():
         os.environ[f"THERABEE_{key.upper()}"] = value
     for url in urls.values():
-        db.recreate(url)
-    db.migrate(urls["intent"])
+        recreate_database(url)
+    migrate(urls["intent"])
 
     from bench import probes, report
     from bench.eager import Eager
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             get_engine().dispose()
             eager.engine.dispose()
             for url in urls.values():
-                db.drop(url)
+                drop_database(url)
     return 0
 
 

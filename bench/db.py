@@ -1,4 +1,5 @@
-"""Bench databases on the shared PostgreSQL: create, drop, migrate, and read write counters."""
+"""Bench databases on the shared PostgreSQL (made by therabee.testing.databases) and their
+write counters."""
 
 from __future__ import annotations
 
@@ -6,48 +7,12 @@ import os
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 SERVER = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def url(name: str) -> str:
     return f"{SERVER}/{name}"
-
-
-def recreate(database_url: str) -> None:
-    target = make_url(database_url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            " AND pid <> pg_backend_pid()"), {"name": target.database})
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
-def drop(database_url: str) -> None:
-    target = make_url(database_url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            " AND pid <> pg_backend_pid()"), {"name": target.database})
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-    admin.dispose()
-
-
-def migrate(database_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config(os.path.join(ROOT, "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", database_url)
-    command.upgrade(config, "head")
 
 
 def table_writes(engines: list[sa.Engine], database_url: str) -> dict[str, int]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-
+from therabee.testing.databases import drop_database, migrate, recreate_database  # noqa: F401
 
 def sibling_url(base_url: str, suffix: str) -> str:
     """`base_url` with `_suffix` appended to the database name."""
@@ -18,25 +15,6 @@ def sibling_url(base_url: str, suffix: str) -> str:
 
 def fresh_database(url: str) -> sa.Engine:
     """Drop and create the database at `url`, migrate it to Alembic head; an engine on it."""
-    from alembic import command
-    from alembic.config import Config
-
-    from tests.conftest import _recreate_database
-
-    _recreate_database(url)
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "head")
+    recreate_database(url)
+    migrate(url)
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
-
-
-def drop_database(url: str) -> None:
-    target = make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            " AND pid <> pg_backend_pid()"), {"name": target.database})
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-    admin.dispose()

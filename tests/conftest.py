@@ -24,29 +24,13 @@ os.environ.setdefault("THERABEE_JWT_SECRET", "test-secret-" + "x" * 40)
 
 
 
-def _recreate_database(url: str) -> None:
-    target = make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            " AND pid <> pg_backend_pid()"), {"name": target.database})
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def migrated_db() -> str:
     """A fresh database at TEST_DATABASE_URL, at Alembic head. Returns its URL."""
-    from alembic import command
-    from alembic.config import Config
+    from therabee.testing.databases import migrate, recreate_database
 
-    _recreate_database(TEST_DATABASE_URL)
-    config = Config(os.path.join(os.path.dirname(__file__), "..", "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", TEST_DATABASE_URL)
-    command.upgrade(config, "head")
+    recreate_database(TEST_DATABASE_URL)
+    migrate(TEST_DATABASE_URL)
     return TEST_DATABASE_URL
 
 
