@@ -88,7 +88,7 @@ class Env:
         return self
 
     def start_worker(self) -> Worker:
-        self.worker = Worker(self.process_env(WORKER_APP_NAME), self.workdir).start()
+        self.worker = Worker(self.process_env(WORKER_APP_NAME), self.workdir, "therabee-reliability").start()
         return self.worker
 
     def stop(self) -> None:

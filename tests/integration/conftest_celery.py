@@ -18,8 +18,7 @@ from tests.integration.processes import RedisServer, Worker
 def redis_server(tmp_path):
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed; the Celery worker tests need it")
-    server = RedisServer(tmp_path)
-    server.start()
+    server = RedisServer(tmp_path).start()
     yield server
     if server.process.poll() is None:
         server.shutdown_nosave()
@@ -33,7 +32,7 @@ def workers(api, redis_server, tmp_path):
     started: list[Worker] = []
 
     def start(**extra_env: str) -> Worker:
-        worker = Worker({**env, **extra_env}, tmp_path)
+        worker = Worker({**env, **extra_env}, tmp_path).start()
         started.append(worker)
         return worker
 
