@@ -6,7 +6,7 @@ settings object instead, so one set of variables configures the whole product.
 
 import reflex as rx
 
-from therabee.settings import get_settings
+from therabee.settings import browser_origins, get_settings
 
 _settings = get_settings()
 # A Redis URL switches Reflex to its Redis state manager (state shared by workers,
@@ -30,8 +30,9 @@ config = rx.Config(
         )
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
-    # CORS closed by default: only the public URL may call the backend from a browser
-    # (Reflex would otherwise allow any origin, with credentials).
-    cors_allowed_origins=[_settings.public_url.rstrip("/")],
+    # CORS closed by default: only the public URL (and, when it is a loopback address, its
+    # loopback aliases) may call the backend from a browser (Reflex would otherwise allow
+    # any origin, with credentials).
+    cors_allowed_origins=browser_origins(_settings.public_url),
     **_redis,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,3 +90,24 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+# What people type for "this machine". Not [::1]: a CSP source list cannot name an IPv6
+# address (CSP 3 host-source), so the browser would drop it with an error.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def browser_origins(public_url: str) -> list[str]:
+    """The origins (RFC 6454: scheme://host[:port]) a browser may load the UI from.
+
+    The public URL's own origin; when it is a loopback host (the default set-up,
+    http://localhost:3000) also its loopback aliases on the same scheme and port, since
+    people type either localhost or 127.0.0.1. A real deployment allows only its own.
+    """
+    parts = urlsplit(public_url)
+    own = f"{parts.scheme}://{parts.netloc}"
+    if parts.hostname not in LOOPBACK_HOSTS:
+        return [own]
+    port = f":{parts.port}" if parts.port else ""
+    return [own] + [f"{parts.scheme}://{alias}{port}" for alias in LOOPBACK_HOSTS
+                    if f"{parts.scheme}://{alias}{port}" != own]

@@ -5,6 +5,7 @@ import reflex as rx
 from therabee.api.app import create_app
 from therabee_ui import routes
 from therabee_ui.auth import AuthState
+from therabee_ui.errors import report_backend_error
 from therabee_ui.pages.dashboard import DashboardState, dashboard_page
 from therabee_ui.pages.landing import LandingState, landing
 from therabee_ui.pages.signin import sign_in_page, sign_up_page
@@ -17,6 +18,8 @@ from therabee_ui.pages.my_sessions import SessionsState, my_sessions_page
 app = rx.App(
     api_transformer=create_app(),
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    # a failed event shows a readable message without eval (see therabee_ui/errors.py)
+    backend_exception_handler=report_backend_error,
 )
 
 

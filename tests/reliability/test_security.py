@@ -69,14 +69,35 @@ def test_the_api_answers_no_cross_origin_request(api):
         assert not any(h.startswith("access-control-") for h in response.headers), response.headers
 
 
-def test_reflex_cors_is_the_public_url_only():
+@pytest.mark.parametrize("public_url, origins", [
+    ("https://therabee.example/", ["https://therabee.example"]),
+    ("https://therabee.example:8443", ["https://therabee.example:8443"]),
+    # the default set-up: people type either loopback name
+    ("http://localhost:3000", ["http://localhost:3000", "http://127.0.0.1:3000"]),
+    ("http://127.0.0.1:5000/", ["http://127.0.0.1:5000", "http://localhost:5000"]),
+    # a name that merely starts like one is not a loopback
+    ("https://localhost.example.com", ["https://localhost.example.com"]),
+])
+def test_reflex_cors_is_the_public_url_and_only_its_loopback_aliases(public_url, origins):
     import subprocess
     import sys
 
-    env = {**os.environ, "THERABEE_PUBLIC_URL": "https://therabee.example/"}
+    env = {**os.environ, "THERABEE_PUBLIC_URL": public_url}
     out = subprocess.run([sys.executable, "-c", "import rxconfig; print(list(rxconfig.config.cors_allowed_origins))"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "['https://therabee.example']", out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == repr(origins), out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("public_url, websockets", [
+    ("https://therabee.example", "wss://therabee.example"),
+    ("http://localhost:3000", "ws://localhost:3000 ws://127.0.0.1:3000"),
+])
+def test_the_csp_lets_the_event_channel_connect_from_the_same_origins(public_url, websockets):
+    from therabee.api.security import content_security_policy
+
+    directives = dict(d.split(" ", 1) for d in content_security_policy(public_url).split("; "))
+    assert directives["connect-src"] == f"'self' {websockets}"
+    assert "unsafe-eval" not in directives["script-src"]
 
 
 def _sign_in(api, email, password=PASSWORD):

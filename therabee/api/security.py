@@ -9,23 +9,21 @@ refused by default (Reflex's own CORS is set to the public URL in rxconfig.py).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from therabee.api.problems import problem
 from therabee.services.ratelimit import RateLimited
-from therabee.settings import get_settings
+from therabee.settings import browser_origins, get_settings
 
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def websocket_origin(public_url: str) -> str:
-    """The ws(s):// origin of the public URL (Reflex's event channel)."""
-    parts = urlsplit(public_url)
-    return f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+def websocket_origins(public_url: str) -> list[str]:
+    """The ws(s):// origins of Reflex's event channel, one per origin the UI may be
+    loaded from (`browser_origins`)."""
+    return [origin.replace("http", "ws", 1) for origin in browser_origins(public_url)]
 
 
 def content_security_policy(public_url: str) -> str:
@@ -37,7 +35,7 @@ def content_security_policy(public_url: str) -> str:
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
-        f"connect-src 'self' {websocket_origin(public_url)}",
+        f"connect-src 'self' {' '.join(websocket_origins(public_url))}",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",

@@ -4,6 +4,7 @@ import reflex as rx
 
 from therabee_ui import routes
 from therabee_ui.auth import AuthState
+from therabee_ui.errors import error_banner
 
 
 def _nav() -> rx.Component:
@@ -76,7 +77,7 @@ def page(*children: rx.Component, size: str = "2") -> rx.Component:
     return rx.box(
         _header(),
         rx.el.main(
-            rx.container(*children, size=size, padding_y="2rem", padding_x="1rem"),
+            rx.container(error_banner(), *children, size=size, padding_y="2rem", padding_x="1rem"),
             id="main",
         ),
         min_height="100vh",
