@@ -93,21 +93,48 @@ def live_app(migrated_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("live_app") / "reflex.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(VENV_BIN / "reflex"), "run", "--env", "prod",
-             "--frontend-port", str(port), "--backend-port", str(port)],
-            cwd=ROOT,
-            # configured as the default set-up is (a localhost public URL), browsed at
-            # 127.0.0.1: every browser test crosses the loopback alias
-            env=_app_env(migrated_db, f"http://localhost:{port}"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    # configured as the default set-up is (a localhost public URL), browsed at 127.0.0.1:
+    # every browser test crosses the loopback alias
+    process = _start_app(port, _app_env(migrated_db, f"http://localhost:{port}"), log)
     try:
         _wait_until_serving(process, base_url, log)
         yield base_url
+    finally:
+        _stop(process)
+
+
+def _start_app(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [str(VENV_BIN / "reflex"), "run", "--env", "prod",
+             "--frontend-port", str(port), "--backend-port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def default_setup_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as `make run` serves it with nothing configured: SQLite migrated by
+    `manage migrate`, jobs in-process, the credential-free video provider. No THERABEE_
+    or REFLEX_ variable of the test run reaches it; it gets only its database file (not
+    make run's own .therabee/therabee.db), the default public URL's shape on its own port
+    (http://localhost:PORT, browsed at 127.0.0.1) and a build directory of its own (two
+    running apps cannot share one)."""
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("default_setup")
+    log = folder / "reflex.log"
+    env = {name: value for name, value in _app_env("", "").items()
+           if not name.startswith(("THERABEE_", "REFLEX_"))}
+    env |= {"REFLEX_USE_NPM": "1", "REFLEX_WEB_WORKDIR": str(TEST_WEB_DIR) + "-default",
+            "REFLEX_STATES_WORKDIR": str(folder / "states"),
+            "THERABEE_DATABASE_URL": f"sqlite:///{folder / 'therabee.db'}",
+            "THERABEE_PUBLIC_URL": f"http://localhost:{port}"}
+    subprocess.run([sys.executable, "-m", "therabee.manage", "migrate"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    process = _start_app(port, env, log)
+    try:
+        _wait_until_serving(process, f"http://127.0.0.1:{port}", log)
+        yield f"http://127.0.0.1:{port}"
     finally:
         _stop(process)
 
