@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import db
+from therabee.progress import progress
 from therabee.testing.databases import drop_database, migrate, recreate_database
 
 DEFAULTS = {  # full: the standard population; quick: a tenth of it, smaller probes
@@ -80,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     eager.create_schema()
     sim = Simulation(workload, intent, eager, fake, urls)
     try:
-        with report.progress(len(workload.events)) as advance:
+        with progress("setting up therapists and clients"):
             sim.setup()
+        with progress("simulating the half year (events)", len(workload.events)) as advance:
             sim.run(advance)
         results = report.results(sim, floor_rows(workload), config, args, mode)
-        results["probes"] = probes.run_all(sim, config, report.step)
+        with progress("latency probes"):
+            results["probes"] = probes.run_all(sim, config, report.step)
         results["wall_seconds"] = round(time.perf_counter() - began, 1)
         results["machine"] = _machine()
         results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import statistics
-from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 console = Console(width=None if Console().is_terminal else 140)
-
-
-@contextmanager
-def progress(total: int):
-    with Progress(TextColumn("simulating the half year"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        task = bar.add_task("events", total=total)
-        yield lambda: bar.advance(task)
 
 
 def step(message: str) -> None:

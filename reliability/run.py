@@ -20,6 +20,8 @@ import time
 import traceback
 from pathlib import Path
 
+from therabee.progress import progress
+
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -90,12 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="therabee-reliability-"))
     env = Env(workdir)
     try:
-        env.start()
+        with progress("starting the app and a worker"):
+            env.start()
         for name in chosen:
             print(f"== {name}", flush=True)
             began = time.monotonic()
             try:
-                result = scenario(name, args)(env)
+                with progress(name):
+                    result = scenario(name, args)(env)
             except Exception as exc:  # a scenario that crashes fails, the others still run
                 result = {"ok": False, "error": f"{type(exc).__name__}: {exc}",
                           "traceback": traceback.format_exc()[-3000:]}

@@ -19,9 +19,11 @@ def migrate() -> None:
 
 def seed() -> None:
     """Load the demo practice (idempotent) and print its logins."""
-    from therabee.services.demo import load_demo_data
+    from therabee.progress import progress
+    from therabee.services.demo import PEOPLE, load_demo_data
 
-    logins = load_demo_data()
+    with progress("seeding the demo practice", PEOPLE) as advance:
+        logins = load_demo_data(advance)
     print("Demo logins:")
     for role, email, password in logins:
         print(f"  {role:<10} {email:<32} {password}")

@@ -25,3 +25,14 @@ def test_demo_data_loads_once_and_a_second_run_writes_nothing(clean_db):
     assert _counts() == first
     role, email, password = logins[-1]
     assert sign_in(email, password)["token_type"] == "bearer"
+
+
+def test_seeding_prints_plain_progress_lines_when_not_on_a_terminal(clean_db, capsys):
+    from therabee.manage import seed
+    from therabee.services.demo import PEOPLE
+
+    seed()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"seeding the demo practice: started, {PEOPLE} to do"
+    assert out[1].startswith(f"seeding the demo practice: finished {PEOPLE}/{PEOPLE} (100 %)")
+    assert out[2] == "Demo logins:"

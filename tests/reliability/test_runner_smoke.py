@@ -38,6 +38,7 @@ def test_a_small_run_passes_every_scenario_and_invariant(tmp_path):
     failed = {name: r for name, r in report["scenarios"].items() if not r["ok"]}
     assert failed == {} and process.returncode == 0, json.dumps(failed, default=str)[:4000]
     assert set(report["scenarios"]) == set(SCENARIOS.split(","))
+    assert "load: started" in process.stdout and "load: finished" in process.stdout  # progress in logs
     load = report["scenarios"]["load"]["figures"]
     assert load["requests"] > 50 and load["errors"] == 0
     assert report["scenarios"]["load"]["invariants"]["ok"]

@@ -6,6 +6,7 @@ that client has none yet, so a second run writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import select
@@ -30,6 +31,7 @@ CLIENTS = [
     ("alex@demo.therabee", "Alex Kim", "America/Los_Angeles", 2, 0, 11, "FREQ=MONTHLY;BYDAY=1MO", None),
     ("maria@demo.therabee", "Maria Santos", "America/New_York", 0, 3, 15, "FREQ=WEEKLY;BYDAY=MO,TH", 12),
 ]
+PEOPLE = len(THERAPISTS) + len(CLIENTS)
 
 
 def _user(email: str, name: str, role: str, zone_name: str) -> User:
@@ -55,14 +57,16 @@ def _first_start(zone_name: str, weekday: int, hour: int, rrule: str) -> datetim
     return to_instant(datetime(day.year, day.month, day.day, hour), tz)
 
 
-def load_demo_data() -> list[tuple[str, str, str]]:
-    """Create what is missing; return the demo logins as (role, email, password)."""
+def load_demo_data(advance: Callable[[], None] = lambda: None) -> list[tuple[str, str, str]]:
+    """Create what is missing, calling `advance` once per person (PEOPLE in all); return
+    the demo logins as (role, email, password)."""
     therapists = []
     for email, name, zone_name in THERAPISTS:
         therapist = _user(email, name, "therapist", zone_name)
         if availability.get_availability(therapist.id)["weekly"] == []:
             availability.set_availability(therapist, zone_name, WEEKDAYS)
         therapists.append(therapist)
+        advance()
     for email, name, zone_name, index, weekday, hour, rrule, limit in CLIENTS:
         client = _user(email, name, "client", zone_name)
         with read_only() as db:
@@ -73,5 +77,6 @@ def load_demo_data() -> list[tuple[str, str, str]]:
             booking.book(client, therapist_id=therapist.id, client_id=None, start=start,
                          timezone=therapist.timezone, duration_minutes=50, rrule=rrule,
                          sessions_limit=limit)
+        advance()
     logins = [("therapist", email, PASSWORD) for email, _, _ in THERAPISTS]
     return logins + [("client", c[0], PASSWORD) for c in CLIENTS]
