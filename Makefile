@@ -68,7 +68,14 @@ lint-imports: $(STAMP)
 # Everything CI runs. pytest's exit code 5 (nothing collected) fails like any other.
 test: $(STAMP) services chromium
 	$(RUN_ENV) $(PY) -m pytest tests
+	$(MAKE) test-sqlite
 	$(VENV)/bin/lint-imports
+
+# The default set-up: the integration tier again on a fresh SQLite file migrated through
+# Alembic, jobs in-process. Tests marked `postgres` are skipped there, each with its reason.
+.PHONY: test-sqlite
+test-sqlite: $(STAMP)
+	THERABEE_TEST_DATABASE_URL=sqlite:///$(CURDIR)/.therabee/test-sqlite.db $(PY) -m pytest tests/integration
 
 # The README's pictures: the browser tests, saving their screenshots into docs/screenshots
 # (a plain `make test` keeps them in the git-ignored .therabee/screenshots).

@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
-from therabee.db.engine import aware
 from therabee.db.models import OccurrenceException, Pause, Series
+from therabee.db.types import UTCDateTime
 from therabee.scheduling.expand import ACTIVE_STATUSES, CANCELLED_STATUSES, is_occurrence
 from therabee.scheduling.timezones import to_local, zone
 from therabee.services.window import expand_rows, series_spec
@@ -65,8 +65,12 @@ class Verdict:
                 "figures": self.figures}
 
 
+# the instant columns the plain SQL below reads, typed so they come back aware UTC
+_INSTANTS = {name: UTCDateTime() for name in ("original_start", "start", "end")}
+
+
 def _rows(connection, sql: str, **params) -> list:
-    return list(connection.execute(sa.text(sql), params))
+    return list(connection.execute(sa.text(sql).columns(**_INSTANTS), params))
 
 
 def _sessions_unique(connection) -> list[str]:
@@ -119,7 +123,6 @@ def _intent(db: DbSession, connection) -> list[str]:
             SELECT id, series_id, therapist_id, client_id, original_start, start, "end", status
             FROM sessions"""):
         row = series.get(series_id)
-        original, start, end = aware(original), aware(start), aware(end)
         if row is None:
             wrong.append(f"session {sid}: no series {series_id}")
             continue
@@ -130,14 +133,14 @@ def _intent(db: DbSession, connection) -> list[str]:
         if end <= start:
             wrong.append(f"session {sid}: ends before it starts")
         if status in ACTIVE_STATUSES:
-            ends_before = aware(row.ends_before)
+            ends_before = row.ends_before
             if ends_before is not None and original >= ends_before:
                 wrong.append(f"session {sid}: active after its series ended")
             if _paused(row, pauses[series_id], original):
                 wrong.append(f"session {sid}: active inside a pause")
     for exception in db.exec(select(OccurrenceException)):
         row = series.get(exception.series_id)
-        if row is None or not is_occurrence(series_spec(row), aware(exception.original_start)):
+        if row is None or not is_occurrence(series_spec(row), exception.original_start):
             wrong.append(f"exception {exception.id}: not an occurrence of series {exception.series_id}")
         elif exception.kind == "moved" and exception.new_start is None:
             wrong.append(f"exception {exception.id}: moved without a new start")
@@ -158,7 +161,7 @@ def _lost(connection, booked: list[str], cancelled: list[tuple[str, datetime]]) 
         for series_id, start in _rows(connection, f"""
                 SELECT series_id, original_start FROM {kind_table}
                 WHERE {column} IN ('cancelled', 'late_cancelled')"""):
-            gone.add((series_id, aware(start)))
+            gone.add((series_id, start))
     not_cancelled = [f"{s} @ {t.isoformat()} was acknowledged as cancelled but is not"
                      for s, t in cancelled if (s, t.astimezone(timezone.utc)) not in gone]
     return lost, not_cancelled
@@ -184,7 +187,7 @@ def _meetings(connection, meetings: dict[str, dict], now: datetime, settle: bool
                 if m not in meetings and status in LIVE_MEETING_STATUSES]
     unsettled, out_of_step = [], []
     if settle:
-        times = {sid: (aware(start), aware(end)) for sid, start, end in _rows(connection, """
+        times = {sid: (start, end) for sid, start, end in _rows(connection, """
             SELECT id, start, "end" FROM sessions WHERE meeting_state = 'created'""")}
         for mid, (sid, status) in holders.items():
             meeting = meetings.get(mid)
@@ -197,7 +200,7 @@ def _meetings(connection, meetings: dict[str, dict], now: datetime, settle: bool
                                    f"{meeting.get('duration')} min; session {sid} at {start.isoformat()}")
         unsettled = [f"session {sid} ({status}) has meeting state {state}"
                      for sid, status, state, _, _, end in held
-                     if (status in LIVE_MEETING_STATUSES and aware(end) > now and state != "created")
+                     if (status in LIVE_MEETING_STATUSES and end > now and state != "created")
                      or (status in CANCELLED_STATUSES and state in ("creating", "created"))]
     result = {"unique_meetings": duplicates, "no_orphaned_meetings": orphaned,
               "no_dangling_meetings": dangling, "meetings_settled": unsettled}

@@ -1,7 +1,9 @@
-"""The test database: created fresh on the real PostgreSQL and migrated through Alembic.
+"""The test database: created fresh and migrated through Alembic.
 
 THERABEE_TEST_DATABASE_URL (default: postgresql+psycopg://postgres@127.0.0.1:5432/therabee_test)
 is where the suite runs. Under CI=true an unreachable PostgreSQL fails the run.
+A `sqlite:///…` URL runs it on the default set-up's SQLite (`make test-sqlite`); tests
+marked `postgres` are skipped there, with their reason.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ TEST_DATABASE_URL = os.environ.get(
 # pg_counters.py) can wait for exactly them; the live app started for browser tests
 # gets the plain URL.
 APP_NAME = "therabee-tests"
-os.environ["THERABEE_DATABASE_URL"] = make_url(TEST_DATABASE_URL).update_query_dict(
-    {"application_name": APP_NAME}).render_as_string(hide_password=False)
+ON_SQLITE = make_url(TEST_DATABASE_URL).get_backend_name() == "sqlite"
+os.environ["THERABEE_DATABASE_URL"] = TEST_DATABASE_URL if ON_SQLITE else make_url(
+    TEST_DATABASE_URL).update_query_dict({"application_name": APP_NAME}).render_as_string(hide_password=False)
 os.environ.setdefault("THERABEE_JWT_SECRET", "test-secret-" + "x" * 40)
 
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not ON_SQLITE:
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {marker.kwargs['reason']}"))
 
 
 @pytest.fixture(scope="session")
@@ -36,13 +47,17 @@ def migrated_db() -> str:
 
 @pytest.fixture
 def clean_db(migrated_db):
-    """An empty database for this test (tables truncated before it runs)."""
+    """An empty database for this test (tables emptied before it runs)."""
     from sqlmodel import SQLModel
 
     import therabee.db.models  # noqa: F401
     from therabee.db.engine import get_engine
 
-    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    tables = SQLModel.metadata.sorted_tables
     with get_engine().begin() as connection:
-        connection.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
+        if ON_SQLITE:  # no TRUNCATE: delete children before their parents
+            for table in reversed(tables):
+                connection.execute(table.delete())
+        else:
+            connection.execute(sa.text(f"TRUNCATE {', '.join(t.name for t in tables)} CASCADE"))
     yield migrated_db

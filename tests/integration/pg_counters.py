@@ -1,4 +1,5 @@
-"""Rows written, read from PostgreSQL's own counters (pg_stat_user_tables).
+"""Rows written, read from PostgreSQL's own counters (pg_stat_user_tables), or on SQLite
+from each connection's `total_changes` (rows inserted, updated or deleted through it).
 
 A backend publishes its table counters when it goes idle (up to ~10 s later in PG 15)
 or when it exits. So we close our pooled connections, wait until their backends (named
@@ -24,6 +25,8 @@ def table_writes() -> int:
     from therabee.db.engine import get_engine
 
     engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        return _sqlite_writes(engine)
     engine.dispose()  # our pooled backends exit, publishing their counters
     probe = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
     with probe.connect() as connection:
@@ -42,3 +45,24 @@ def table_writes() -> int:
         time.sleep(0.3)
     probe.dispose()
     return int(value)
+
+
+_sqlite_counted = {"writes": 0}
+
+
+def _sqlite_writes(engine: sa.Engine) -> int:
+    """Writes through the app's engine since the first call (callers compare two calls).
+    Every connection is back in the pool by then: a service's session ends with its call."""
+    if not sa.event.contains(engine, "checkout", _sqlite_checkout):
+        sa.event.listen(engine, "checkout", _sqlite_checkout)
+        sa.event.listen(engine, "checkin", _sqlite_checkin)
+    return _sqlite_counted["writes"]
+
+
+def _sqlite_checkout(dbapi_connection, record, _proxy) -> None:
+    record.info["changes_at_checkout"] = dbapi_connection.total_changes
+
+
+def _sqlite_checkin(dbapi_connection, record) -> None:
+    if dbapi_connection is not None and "changes_at_checkout" in record.info:
+        _sqlite_counted["writes"] += dbapi_connection.total_changes - record.info.pop("changes_at_checkout")

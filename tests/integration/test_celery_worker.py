@@ -23,12 +23,17 @@ ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 TICK = "therabee.horizon.tick"
 
 
+# the default set-up (SQLite) runs jobs in-process: only the embedded test below applies there
+ON_WORKERS = pytest.mark.postgres(reason="real Celery workers; the default set-up runs jobs in-process")
+
+
 def _sessions() -> list[tuple]:
     from therabee.db.engine import get_engine
+    from therabee.db.models import Session
 
     with get_engine().connect() as connection:
-        return list(connection.execute(sa.text(
-            "SELECT series_id, original_start FROM sessions ORDER BY original_start")))
+        return list(connection.execute(
+            sa.select(Session.series_id, Session.original_start).order_by(Session.original_start)))
 
 
 def _start_today(hours_ahead: float, duration: int) -> datetime:
@@ -67,6 +72,7 @@ def _assert_each_due_session_once(series_ids: list[str]) -> None:
     assert all(start < horizon_end for _, start in sessions)
 
 
+@ON_WORKERS
 def test_booking_queues_nothing_and_a_worker_tick_materializes_exactly_the_horizon(
         api, workers, producer, redis_server):
     from therabee.services import jobs
@@ -92,6 +98,7 @@ def test_booking_queues_nothing_and_a_worker_tick_materializes_exactly_the_horiz
     assert len(_sessions()) == 3
 
 
+@ON_WORKERS
 def test_ticks_on_two_workers_at_once_make_no_duplicates(api, workers, producer):
     series_ids = _book_daily(api, 12)
     workers(), workers()
@@ -136,6 +143,7 @@ def sessions_locked(migrated_db):
     connection.close()
 
 
+@ON_WORKERS
 def test_a_tick_whose_worker_process_is_killed_is_redelivered_and_completes(
         api, workers, producer, sessions_locked):
     series_ids = _book_daily(api, 10)
@@ -155,6 +163,7 @@ def test_a_tick_whose_worker_process_is_killed_is_redelivered_and_completes(
     _assert_each_due_session_once(series_ids)
 
 
+@ON_WORKERS
 def test_a_worker_killed_mid_tick_loses_nothing_once_another_worker_ticks(
         api, workers, producer, sessions_locked):
     series_ids = _book_daily(api, 10)
@@ -168,6 +177,7 @@ def test_a_worker_killed_mid_tick_loses_nothing_once_another_worker_ticks(
     _assert_each_due_session_once(series_ids)
 
 
+@ON_WORKERS
 def test_redis_restarted_with_jobs_queued_loses_no_booking(api, workers, producer, redis_server):
     series_ids = _book_daily(api, 4)
     for _ in range(3):
@@ -184,6 +194,7 @@ def test_redis_restarted_with_jobs_queued_loses_no_booking(api, workers, produce
     _assert_each_due_session_once(series_ids)
 
 
+@ON_WORKERS
 def test_health_reports_the_worker_while_it_runs(api, workers, redis_server, monkeypatch):
     from therabee.services import health
     from therabee.settings import get_settings

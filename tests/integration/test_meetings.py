@@ -39,19 +39,21 @@ def recorded_jobs():
 
 def session_rows(series_id: str | None = None) -> list:
     from therabee.db.engine import get_engine
+    from therabee.db.models import Session
 
-    query = "SELECT * FROM sessions" + (" WHERE series_id = :id" if series_id else "") + " ORDER BY start"
+    query = sa.select(Session.__table__).order_by(Session.start)
+    if series_id:
+        query = query.where(Session.series_id == series_id)
     with get_engine().connect() as connection:
-        return list(connection.execute(sa.text(query), {"id": series_id}))
+        return list(connection.execute(query))
 
 
 def set_session(session_id: str, **values) -> None:
     from therabee.db.engine import get_engine
+    from therabee.db.models import Session
 
-    assignments = ", ".join(f'"{key}" = :{key}' for key in values)
     with get_engine().begin() as connection:
-        connection.execute(sa.text(f"UPDATE sessions SET {assignments} WHERE id = :id"),
-                           {"id": session_id, **values})
+        connection.execute(sa.update(Session.__table__).where(Session.id == session_id).values(**values))
 
 
 def book_daily(api, start: datetime, name: str | None = None):
@@ -159,6 +161,7 @@ def test_a_worker_that_died_after_creating_leaves_a_meeting_the_next_one_adopts(
     assert fake_zoom.calls["create"] == 1 and len(fake_zoom.meetings) == 1
 
 
+@pytest.mark.postgres(reason="concurrent workers serialised by row locks (SELECT … FOR UPDATE)")
 def test_two_workers_ensuring_at_once_make_one_meeting(api, frozen_clock, recorded_jobs, zoom, fake_zoom):
     from therabee.services import horizon, meetings
 

@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.integration.processes import ROOT, wait_for
 from therabee.settings import Settings
 
@@ -45,6 +47,7 @@ def test_without_redis_serve_runs_only_the_app():
     assert planned[0][1][1:] == ["run", "--env", "prod", "--frontend-port", "3999"]
 
 
+@pytest.mark.postgres(reason="real Celery workers and beat; the default set-up runs jobs in-process")
 def test_with_redis_serve_starts_app_worker_and_beat_and_sigint_stops_them_all(
         migrated_db, redis_server, tmp_path):
     from therabee import serve

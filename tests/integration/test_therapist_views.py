@@ -1,9 +1,9 @@
-"""The therapist's read models on PostgreSQL: a calendar window with names and time off, the
+"""The therapist's read models: a calendar window with names and time off, the
 clients with their series, and the local-time parsing the pages use."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +49,32 @@ def test_calendar_window_hides_occurrences_in_time_off_and_lists_it(api):
 
     assert [o["start"] for o in window["occurrences"]] == [start + timedelta(weeks=1)]
     assert [t["reason"] for t in window["time_off"]] == ["Conference"]
+
+
+def test_the_calendar_lays_out_time_off_read_back_from_the_database(api):
+    # what the week and month pages do with the window; on SQLite this once raised
+    # "can't compare offset-naive and offset-aware datetimes"
+    from therabee_ui.pages.calendar_state import CalendarState, _day_away
+
+    therapist, _, start, _ = _booked(api)
+    tz = ZoneInfo(BERLIN)
+    wednesday = start.astimezone(tz).date()
+    thursday, tuesday = wednesday + timedelta(days=1), wednesday - timedelta(days=1)
+    away_from = datetime.combine(wednesday, time(9), tz)
+    away_to = datetime.combine(thursday, time(12), tz)
+    practice.add_time_off(therapist, away_from, away_to, "Conference")
+
+    window = therapist_views.calendar_window(therapist, start - timedelta(days=2), start + timedelta(days=5))
+
+    [entry] = window["time_off"]
+    assert (entry["start"], entry["end"]) == (away_from, away_to)
+    assert entry["start"].tzinfo is timezone.utc and entry["end"].tzinfo is timezone.utc
+    midnight = datetime.combine(thursday, time(0), tz)
+    assert _day_away(window["time_off"], tz, tuesday) == []
+    assert _day_away(window["time_off"], tz, wednesday) == [(entry, away_from, midnight)]
+    assert _day_away(window["time_off"], tz, thursday) == [(entry, midnight, away_to)]
+    blocks = CalendarState._blocks(window["time_off"], tz, wednesday - timedelta(days=2), 7, 20)
+    assert [b.label for b in blocks] == ["Time off: Conference"] * 2
 
 
 def test_clients_with_series_gives_the_next_occurrence_after_a_pause(api):

@@ -171,15 +171,15 @@ def test_unknown_meetings_and_other_events_are_acknowledged(api, meeting):
 def test_the_hourly_prune_forgets_deliveries_older_than_a_week(api, frozen_clock):
     from tasks.celery_app import app
     from therabee.db.engine import get_engine
+    from therabee.db.models import WebhookDelivery
 
     name = "therabee.webhooks.prune_deliveries"
     assert name in {entry["task"] for entry in app.conf.beat_schedule.values()}
     with get_engine().begin() as connection:
         for key, age in (("old", timedelta(days=7, minutes=1)), ("recent", timedelta(days=6)),
                          ("new", timedelta(0))):
-            connection.execute(sa.text(
-                "INSERT INTO webhook_deliveries (delivery_key, event, received_at) VALUES (:k, 'e', :at)"),
-                {"k": key, "at": FROZEN - age})
+            connection.execute(sa.insert(WebhookDelivery.__table__).values(
+                delivery_key=key, event="e", received_at=FROZEN - age))
     assert app.tasks[name]() == {"pruned": 1}  # run in this process, as the embedded ticker does
     assert app.tasks[name]() == {"pruned": 0}
     with get_engine().connect() as connection:

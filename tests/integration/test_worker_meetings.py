@@ -19,6 +19,7 @@ from tests.integration.processes import wait_for
 from tests.integration.factories import book, register, therapist_with_hours
 
 pytest_plugins = ["tests.integration.conftest_celery", "tests.integration.conftest_zoom"]
+pytestmark = pytest.mark.postgres(reason="real Celery workers; the default set-up runs jobs in-process")
 
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 TICK = "therabee.horizon.tick"

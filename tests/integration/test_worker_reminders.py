@@ -15,6 +15,7 @@ from tests.integration.factories import book, register, therapist_with_hours
 from tests.integration.smtp_sink import SmtpSink
 
 pytest_plugins = ["tests.integration.conftest_celery"]
+pytestmark = pytest.mark.postgres(reason="real Celery workers; the default set-up runs jobs in-process")
 
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 SEND_DUE = "therabee.reminders.send_due"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -54,10 +53,3 @@ def read_only() -> Iterator[DbSession]:
 
 def is_postgres(db: DbSession) -> bool:
     return db.get_bind().dialect.name == "postgresql"
-
-
-def aware(instant: datetime | None) -> datetime | None:
-    """SQLite hands back naive UTC, PostgreSQL aware instants: make both aware UTC."""
-    if instant is None or instant.tzinfo is not None:
-        return instant
-    return instant.replace(tzinfo=timezone.utc)

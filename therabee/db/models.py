@@ -12,6 +12,8 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from therabee.db.types import UTCDateTime
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -22,7 +24,7 @@ def utcnow() -> datetime:
 
 
 def _instant(nullable: bool = False, index: bool = False) -> sa.Column:
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 class User(SQLModel, table=True):

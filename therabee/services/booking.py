@@ -20,16 +20,16 @@ from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.window import aware, collision, therapist_busy
+from therabee.services.window import collision, therapist_busy
 from therabee.settings import get_settings
 
 
 def series_public(row: Series) -> dict:
     return {"id": row.id, "therapist_id": row.therapist_id, "client_id": row.client_id,
-            "start": aware(row.start), "timezone": row.timezone,
+            "start": row.start, "timezone": row.timezone,
             "duration_minutes": row.duration_minutes, "rrule": row.rrule,
             "sessions_limit": row.sessions_limit, "status": row.status,
-            "parent_id": row.parent_id, "ends_before": aware(row.ends_before)}
+            "parent_id": row.parent_id, "ends_before": row.ends_before}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from therabee.scheduling.expand import rule_starts
 from therabee.scheduling.timezones import zone
 from therabee.services.access import series_filter
 from therabee.services.people import user_for_feed_token
-from therabee.services.window import aware, expand_rows, series_spec
+from therabee.services.window import expand_rows, series_spec
 
 _GONE = ("cancelled", "late_cancelled")
 FEED_SPAN = timedelta(weeks=520)  # exceptions are listed for ten years of a series
@@ -31,9 +31,9 @@ def _series_event(row: Series, gone: list, summary: str) -> Event | None:
     event = Event()
     event.add("uid", _uid(row.id))
     event.add("summary", summary)
-    event.add("dtstart", aware(row.start).astimezone(tz))
+    event.add("dtstart", row.start.astimezone(tz))
     event.add("duration", timedelta(minutes=row.duration_minutes))
-    event.add("dtstamp", aware(row.created_at))
+    event.add("dtstamp", row.created_at)
     if spec.rule is not None:
         rule = dict(part.split("=", 1) for part in spec.rule.body.split(";"))
         if spec.ends_before is not None:  # ended or split: the last start left is the UNTIL
@@ -75,7 +75,7 @@ def feed(token: str) -> bytes:
                 override.add("recurrence-id", original.astimezone(zone(row.timezone)))
                 override.add("dtstart", start)
                 override.add("dtend", end)
-                override.add("dtstamp", aware(row.created_at))
+                override.add("dtstamp", row.created_at)
                 calendar.add_component(override)
     return calendar.to_ical()
 
@@ -83,10 +83,10 @@ def feed(token: str) -> bytes:
 def _changes(db, row: Series) -> tuple[list, list]:
     """EXDATEs (occurrences that will not happen) and overrides (moved ones)."""
     spec = series_spec(row)
-    horizon_end = min(spec.ends_before or FEED_END, aware(row.start) + FEED_SPAN)
-    happening = {o.original_start: o for _, o in expand_rows(db, [row], aware(row.start), horizon_end)}
+    horizon_end = min(spec.ends_before or FEED_END, row.start + FEED_SPAN)
+    happening = {o.original_start: o for _, o in expand_rows(db, [row], row.start, horizon_end)}
     gone, overrides = [], []
-    for original in rule_starts(spec, aware(row.start), horizon_end):
+    for original in rule_starts(spec, row.start, horizon_end):
         occurrence = happening.get(original)
         if occurrence is None or occurrence.status in _GONE:
             gone.append(original)

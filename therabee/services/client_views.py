@@ -18,7 +18,6 @@ from therabee.scheduling.describe import DAYS, describe
 from therabee.scheduling.timezones import UnknownZone, zone
 from therabee.services import availability, booking, clock, occurrences
 from therabee.services.errors import invalid
-from therabee.services.window import aware
 from therabee.settings import get_settings
 
 SLOT_WEEKS = 4
@@ -178,7 +177,7 @@ def my_sessions(client: User, now: datetime | None = None) -> dict:
         for p in db.exec(select(Pause).where(Pause.series_id.in_(ids)).order_by(Pause.from_date)) if ids else []:
             pauses[p.series_id].append({"id": p.id, "label": f"{p.from_date:%d %b %Y} – {p.until_date:%d %b %Y}"})
     by_id = {s.id: s for s in series}
-    words = {s.id: describe(s.rrule, aware(s.start), s.timezone, s.sessions_limit, viewer) for s in series}
+    words = {s.id: describe(s.rrule, s.start, s.timezone, s.sessions_limit, viewer) for s in series}
     upcoming = []
     for o in sorted(rows, key=lambda o: o["start"]):
         if o["end"] <= now:

@@ -44,7 +44,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from therabee.db.engine import aware, is_postgres, read_only
+from therabee.db.engine import is_postgres, read_only
 from therabee.db.models import OccurrenceException, Pause, Series, Session
 from therabee.db.models_rules import TimeOff
 from therabee.scheduling.expand import CANCELLED_STATUSES, rule_starts
@@ -147,7 +147,7 @@ class _Scopes:
 def _eager_starts(row: Series, now: datetime) -> list[datetime]:
     """Original starts an eager scheduler writes for this series (its later end aside)."""
     spec = replace(series_spec(row), ends_before=None, cursor=None)
-    ends_before = aware(row.ends_before)
+    ends_before = row.ends_before
     until = max(spec.start, min(now, ends_before) if ends_before else now) + timedelta(weeks=EAGER_WEEKS)
     starts = rule_starts(spec, spec.start, until)
     return starts[:row.sessions_limit] if row.sessions_limit is not None else starts
@@ -189,12 +189,12 @@ def _affected(data: dict, written: dict[str, list[datetime]], now: datetime) -> 
     changed: dict[Identity, datetime] = {}
 
     def touch(identity: Identity, when: datetime | None) -> None:
-        when = min(aware(when) or now, now)
+        when = min(when or now, now)
         changed[identity] = min(changed.get(identity, when), when)
 
     children = {row.parent_id: row for row in series.values() if row.parent_id}
     for row in series.values():
-        ends_before = aware(row.ends_before)
+        ends_before = row.ends_before
         if ends_before is not None:
             child = children.get(row.id)
             when = child.created_at if child else min(now, ends_before)
@@ -210,14 +210,13 @@ def _affected(data: dict, written: dict[str, list[datetime]], now: datetime) -> 
     for row in series.values():
         by_therapist[row.therapist_id].append(row)
     for therapist_id, start, end, created_at in data["time_off"]:
-        start, end = aware(start), aware(end)
         for row in by_therapist[therapist_id]:
             duration = timedelta(minutes=row.duration_minutes)
             for original in written[row.id]:
                 if original < end and start < original + duration:
                     touch((row.id, original), created_at)
     for series_id, original_start, when in data["exceptions"] + data["changed_sessions"]:
-        touch((series_id, aware(original_start)), when)
+        touch((series_id, original_start), when)
     return changed
 
 
@@ -225,10 +224,10 @@ def _tally(data: dict, scopes: _Scopes, now: datetime) -> None:
     series = {row.id: row for row in data["series"]}
     written = {row.id: _eager_starts(row, now) for row in series.values()}
     affected = _affected(data, written, now)
-    tail = {row.id: sum(1 for start in written[row.id] if start >= aware(row.ends_before))
+    tail = {row.id: sum(1 for start in written[row.id] if start >= row.ends_before)
             for row in series.values() if row.ends_before is not None}
     for row in series.values():
-        therapist, created = row.therapist_id, aware(row.created_at)
+        therapist, created = row.therapist_id, row.created_at
         scopes.count(therapist, "series")
         scopes.written(therapist, _monday(created), 1, eager=False)
         # a split's new series rewrites its parent's tail in place (counted as affected)
@@ -244,10 +243,10 @@ def _tally(data: dict, scopes: _Scopes, now: datetime) -> None:
     for name in ("exceptions", "pauses"):
         for series_id, *_, created_at in data[name]:
             scopes.count(series[series_id].therapist_id, name)
-            scopes.written(series[series_id].therapist_id, _monday(aware(created_at)), 1, eager=False)
+            scopes.written(series[series_id].therapist_id, _monday(created_at), 1, eager=False)
     for therapist_id, *_, created_at in data["time_off"]:
         scopes.count(therapist_id, "time_off")
-        scopes.written(therapist_id, _monday(aware(created_at)), 1, eager=False)
+        scopes.written(therapist_id, _monday(created_at), 1, eager=False)
     for therapist_id, total, created, deleted, moved in data["sessions"]:
         scopes.count(therapist_id, "sessions", total)
         scopes.count(therapist_id, "video_created", int(created or 0))

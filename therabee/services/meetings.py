@@ -27,7 +27,6 @@ from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Series, Session
 from therabee.scheduling.expand import CANCELLED_STATUSES
 from therabee.services import clock, jobs
-from therabee.services.window import aware
 from therabee.settings import get_settings
 from therabee.video import VideoNotFound, VideoProvider, VideoRateLimited, get_provider
 
@@ -60,7 +59,7 @@ def _locked(db, session_id: str) -> tuple[Session, Series] | None:
 
 
 def _snapshot(row: Session, series: Series) -> _Snapshot:
-    start, end = aware(row.start), aware(row.end)
+    start, end = row.start, row.end
     minutes = max(1, int((end - start).total_seconds() // 60))
     return _Snapshot(row.status, row.meeting_state, row.meeting_marker, row.meeting_id,
                      start, minutes, series.timezone)
@@ -82,9 +81,9 @@ def _claim(session_id: str) -> tuple[_Snapshot | None, str]:
             return None, "skip"
         row, series = found
         if (row.status not in NEEDS_MEETING or row.meeting_state == "created"
-                or aware(row.end) <= now):
+                or row.end <= now):
             return _snapshot(row, series), "skip"
-        lease = aware(row.meeting_claimed_until)
+        lease = row.meeting_claimed_until
         if row.meeting_state == "creating" and lease is not None and lease > now:
             raise MeetingBusy(max(1.0, (lease - now).total_seconds()), "meeting creation in progress")
         action = "adopt" if row.meeting_state == "creating" else "create"

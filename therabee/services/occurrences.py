@@ -19,7 +19,7 @@ from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid, not_found
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.window import (aware, collision, expand_rows, series_in_window, series_spec,
+from therabee.services.window import (collision, expand_rows, series_in_window, series_spec,
                                       therapist_busy)
 from therabee.settings import get_settings
 
@@ -76,7 +76,7 @@ def _find(db: DbSession, actor: User, occurrence_id: str, for_update: bool = Fal
     if session is None and exception is None and not is_occurrence(series_spec(row), ident.original_start):
         raise not_found("occurrence")
     # moved far away: expand around its current start
-    start = aware(session.start if session else exception.new_start) if (session or exception) else None
+    start = session.start if session else (exception.new_start if exception else None)
     if start is not None:
         for _, occurrence in expand_rows(db, [row], start, start + timedelta(seconds=1)):
             if occurrence.original_start == ident.original_start:
@@ -93,8 +93,8 @@ def get_occurrence(actor: User, occurrence_id: str) -> dict:
         if (not occurrence.materialized and occurrence.status in ACTIVE_STATUSES
                 and occurrence.end > now and occurrence.start <= horizon):
             session, _ = materialize.materialize(db, row, occurrence)
-            occurrence = Occurrence(row.id, occurrence.original_start, aware(session.start),
-                                    aware(session.end), session.status, True, session.join_url)
+            occurrence = Occurrence(row.id, occurrence.original_start, session.start, session.end,
+                                    session.status, True, session.join_url)
         return occurrence_public(row, occurrence)
 
 
@@ -201,5 +201,5 @@ def attendance(actor: User, occurrence_id: str, status: str) -> dict:
             _session(db, row.id, occurrence.original_start), False)
         materialize.set_status(db, session, status)
         db.flush()
-        return occurrence_public(row, Occurrence(row.id, occurrence.original_start, aware(session.start),
-                                                 aware(session.end), status, True, session.join_url))
+        return occurrence_public(row, Occurrence(row.id, occurrence.original_start, session.start,
+                                                 session.end, status, True, session.join_url))

@@ -14,7 +14,7 @@ import holidays as holiday_calendars
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
-from therabee.db.engine import aware, read_only, unit_of_work
+from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Availability, Series, Session, User
 from therabee.db.models_rules import PracticeRules, TimeOff
 from therabee.scheduling.expand import Interval
@@ -212,7 +212,7 @@ def away_intervals(db: DbSession, therapist_ids: list[str], from_: datetime, to:
     if not only_holidays:
         for row in db.exec(select(TimeOff).where(TimeOff.therapist_id.in_(therapist_ids),
                                                  TimeOff.end > from_, TimeOff.start < to)):
-            away[row.therapist_id].append(Interval(aware(row.start), aware(row.end)))
+            away[row.therapist_id].append(Interval(row.start, row.end))
     with_holidays = db.exec(
         select(PracticeRules.therapist_id, PracticeRules.holidays_country, Availability.timezone)
         .join(Availability, Availability.therapist_id == PracticeRules.therapist_id, isouter=True)
@@ -232,7 +232,7 @@ def send_time_off_notices(time_off_id: str) -> int:
         row = db.get(TimeOff, time_off_id)
         if row is None:
             return 0  # removed before the job ran: nothing to tell
-        start, end = aware(row.start), aware(row.end)
+        start, end = row.start, row.end
         series_rows = series_in_window(db, start, end, Series.therapist_id == row.therapist_id)
         affected: dict[str, int] = defaultdict(int)
         for series, occurrence in expand_rows(db, series_rows, start, end, time_off={}):

@@ -20,7 +20,6 @@ from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Session, User
 from therabee.scheduling.timezones import utc, zone
 from therabee.services import clock, mail
-from therabee.services.window import aware
 from therabee.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +46,8 @@ def _due(reminder: Reminder, now: datetime) -> list[tuple[str, datetime | None]]
             Session.status == "scheduled", Session.start > now + reminder.until,
             Session.start <= now + reminder.lead).order_by(Session.start))
         # a reminder sent before this start's window was for an earlier time: send again
-        return [(id_, aware(sent)) for id_, start, sent in rows
-                if sent is None or aware(sent) < aware(start) - reminder.lead]
+        return [(id_, sent) for id_, start, sent in rows
+                if sent is None or sent < start - reminder.lead]
 
 
 def _claim(reminder: Reminder, session_id: str, previous: datetime | None,
@@ -63,7 +62,7 @@ def _claim(reminder: Reminder, session_id: str, previous: datetime | None,
         if claimed is None:
             return None
         client = db.get(User, claimed.client_id)
-        return client.email, client.timezone, aware(claimed.start), claimed.join_url
+        return client.email, client.timezone, claimed.start, claimed.join_url
 
 
 def _give_back(reminder: Reminder, session_id: str, claimed_at: datetime) -> None:

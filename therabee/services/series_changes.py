@@ -18,7 +18,7 @@ from therabee.services.errors import invalid, not_found
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
 from therabee.services.materialize import cancel_from
-from therabee.services.window import aware, collision, expand_rows, series_spec, therapist_busy
+from therabee.services.window import collision, expand_rows, series_spec, therapist_busy
 from therabee.settings import get_settings
 
 MAX_PAUSE_DAYS = 366
@@ -88,7 +88,7 @@ def end(actor: User, series_id: str, from_: datetime) -> dict:
 
 
 def _held_before(db, row: Series, from_: datetime) -> int:
-    occurrences = expand_rows(db, [row], aware(row.start), from_)
+    occurrences = expand_rows(db, [row], row.start, from_)
     return sum(1 for _, o in occurrences if o.status in HELD_STATUSES)
 
 

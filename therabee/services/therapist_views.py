@@ -17,7 +17,7 @@ from therabee.services import clock
 from therabee.services.errors import forbidden, invalid
 from therabee.services.occurrences import list_occurrences
 from therabee.services.practice import list_time_off
-from therabee.services.window import aware, expand_rows
+from therabee.services.window import expand_rows
 
 NEXT_OCCURRENCE_DAYS = 400
 
@@ -35,7 +35,7 @@ def practice_zone(therapist: User) -> str:
 
 
 def _in_words(row: Series, viewer_zone: str) -> str:
-    return describe(row.rrule, aware(row.start), row.timezone, row.sessions_limit, viewer_zone)
+    return describe(row.rrule, row.start, row.timezone, row.sessions_limit, viewer_zone)
 
 
 def calendar_window(therapist: User, from_: datetime, to: datetime) -> dict:

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
-from therabee.db.engine import aware
 from therabee.db.models import OccurrenceException, Pause, Series, Session
 from therabee.scheduling.conflicts import Busy
 from therabee.scheduling.expand import (ACTIVE_STATUSES, Cursor, ExceptionSpec, Occurrence,
@@ -28,22 +27,21 @@ def cached_rule(text: str | None, zone_name: str) -> Rule | None:
 
 
 def series_spec(row: Series) -> SeriesSpec:
-    cursor = Cursor(aware(row.cursor_start), row.cursor_index) if row.cursor_start else None
-    return SeriesSpec(id=row.id, start=aware(row.start), zone=row.timezone,
+    cursor = Cursor(row.cursor_start, row.cursor_index) if row.cursor_start else None
+    return SeriesSpec(id=row.id, start=row.start, zone=row.timezone,
                       duration=timedelta(minutes=row.duration_minutes),
                       rule=cached_rule(row.rrule, row.timezone),
-                      sessions_limit=row.sessions_limit, ends_before=aware(row.ends_before),
+                      sessions_limit=row.sessions_limit, ends_before=row.ends_before,
                       cursor=cursor)
 
 
 def exception_spec(row: OccurrenceException) -> ExceptionSpec:
     duration = timedelta(minutes=row.new_duration_minutes) if row.new_duration_minutes else None
-    return ExceptionSpec(aware(row.original_start), row.kind, aware(row.new_start), duration)
+    return ExceptionSpec(row.original_start, row.kind, row.new_start, duration)
 
 
 def session_spec(row: Session) -> SessionSpec:
-    return SessionSpec(aware(row.original_start), aware(row.start), aware(row.end), row.status,
-                       row.join_url)
+    return SessionSpec(row.original_start, row.start, row.end, row.status, row.join_url)
 
 
 def _touching(column_a, column_b, from_: datetime, to: datetime):

@@ -1,5 +1,6 @@
-"""Throw-away PostgreSQL databases for the tests, the benchmark and the reliability runs:
-dropped, created and migrated through Alembic (never `create_all`)."""
+"""Throw-away databases for the tests, the benchmark and the reliability runs: dropped,
+created and migrated through Alembic (never `create_all`). PostgreSQL, or a SQLite file
+(the default set-up, for the SQLite test tier)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,25 @@ def _admin(url: str, *statements: str) -> None:
     admin.dispose()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    target = make_url(url)
+    return Path(target.database) if target.get_backend_name() == "sqlite" and target.database else None
+
+
 def drop_database(url: str) -> None:
+    if path := _sqlite_file(url):
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return
     _admin(url, 'DROP DATABASE IF EXISTS "{name}"')
 
 
 def recreate_database(url: str) -> None:
     """An empty database at `url` (whatever was there is dropped)."""
+    if path := _sqlite_file(url):
+        drop_database(url)
+        path.parent.mkdir(parents=True, exist_ok=True)  # SQLite creates the file on connect
+        return
     _admin(url, 'DROP DATABASE IF EXISTS "{name}"', 'CREATE DATABASE "{name}"')
 
 
