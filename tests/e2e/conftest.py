@@ -20,6 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from therabee.testing.dates import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # A cold start runs npm install and the production build; give it time.
@@ -50,6 +52,7 @@ def _app_env(database_url: str, base_url: str) -> dict[str, str]:
         "REFLEX_USE_NPM": "1",
         "THERABEE_DATABASE_URL": database_url,
         "THERABEE_PUBLIC_URL": base_url,
+        **child_env(),
     }
 
 
