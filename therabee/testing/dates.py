@@ -46,7 +46,8 @@ def pinned_dates(today: date) -> list[date]:
 
 def child_env() -> dict[str, str]:
     """THERABEE_TEST_NOW for a process this test run starts: the instant this process's pinned
-    clock reads now, so the child's clock runs on from ours ({} when the clock is not pinned)."""
+    clock reads now ({} when the clock is not pinned). The child's clock starts from it when it
+    first reads the time, so it runs a few seconds behind ours, never ahead."""
     own = clock.process_clock()
     return {} if own is clock.real else {"THERABEE_TEST_NOW": own().isoformat()}
 
