@@ -70,6 +70,21 @@ test: $(STAMP) services chromium
 	$(RUN_ENV) $(PY) -m pytest tests
 	$(MAKE) test-sqlite
 	$(VENV)/bin/lint-imports
+	$(MAKE) --no-print-directory test-dates
+
+# The date-sensitive tests (marked `dated`) once per pinned date, each at 10:00 UTC: the day
+# before and the day of each DST change this year in America/New_York and Europe/Berlin,
+# 31 December, 29 February of the next leap year, and today (therabee/testing/dates.py).
+# Every date runs; the dates that failed are named at the end.
+.PHONY: test-dates
+test-dates: $(STAMP) services chromium
+	@failed=""; \
+	for day in $$($(PY) -m therabee.testing.dates); do \
+		echo "== dated tests on $$day (THERABEE_TEST_NOW=$$day)"; \
+		THERABEE_TEST_NOW=$$day $(RUN_ENV) $(PY) -m pytest -q -m dated tests \
+			|| failed="$$failed $$day"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "dated tests failed on:$$failed"; exit 1; fi
 
 # The default set-up: the integration tier again on a fresh SQLite file migrated through
 # Alembic, jobs in-process. Tests marked `postgres` are skipped there, each with its reason.

@@ -4,6 +4,10 @@ THERABEE_TEST_DATABASE_URL (default: postgresql+psycopg://postgres@127.0.0.1:543
 is where the suite runs. Under CI=true an unreachable PostgreSQL fails the run.
 A `sqlite:///…` URL runs it on the default set-up's SQLite (`make test-sqlite`); tests
 marked `postgres` are skipped there, with their reason.
+
+THERABEE_TEST_NOW (an ISO instant with offset, or a date: 10:00 UTC) starts the clock of the
+suite, of the app it serves to the browser and of its Celery workers at that instant; the
+date-sensitive tests (marked `dated`) read "today" from it. `make test-dates` uses it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ ON_SQLITE = make_url(TEST_DATABASE_URL).get_backend_name() == "sqlite"
 os.environ["THERABEE_DATABASE_URL"] = TEST_DATABASE_URL if ON_SQLITE else make_url(
     TEST_DATABASE_URL).update_query_dict({"application_name": APP_NAME}).render_as_string(hide_password=False)
 os.environ.setdefault("THERABEE_JWT_SECRET", "test-secret-" + "x" * 40)
+# Only a test run may pin the clock (settings.py refuses THERABEE_TEST_NOW without it).
+os.environ["THERABEE_TESTING"] = "1"
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -33,6 +39,18 @@ def pytest_collection_modifyitems(config, items) -> None:
         marker = item.get_closest_marker("postgres")
         if marker is not None:
             item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {marker.kwargs['reason']}"))
+def pytest_report_header() -> str:
+    pinned = os.environ.get("THERABEE_TEST_NOW")
+    return f"clock: pinned to {pinned} (THERABEE_TEST_NOW)" if pinned else "clock: real"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock():
+    """With THERABEE_TEST_NOW set, the clock starts at it now and runs on from there; tests'
+    set_clock(None) returns to it, and the processes tests start get it (testing/dates.py)."""
+    from therabee.services import clock
+
+    return clock.process_clock()
 
 
 @pytest.fixture(scope="session")

@@ -7,15 +7,19 @@ the tasks and the tests all read the same object.
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = PROJECT_ROOT / ".therabee"
+# A pinned test date (THERABEE_TEST_NOW=2026-11-29) starts at this time of day: 10:00 UTC is
+# the same calendar day in every zone from UTC-10 to UTC+13, New York and Berlin included.
+PINNED_TIME = time(10, 0, tzinfo=timezone.utc)
 
 
 def _local_jwt_secret() -> str:
@@ -71,12 +75,38 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "Therabee <no-reply@therabee.local>"
 
+    # Tests only: the instant the clock starts from (services/clock.py), an ISO instant with
+    # its offset or a date (at PINNED_TIME). Refused unless THERABEE_TESTING=1, so a
+    # deployment cannot run on another date by accident.
+    testing: bool = False
+    test_now: datetime | None = None
+
     @field_validator("jwt_secret")
     @classmethod
     def _no_placeholder_secret(cls, value: str) -> str:
         if value.lower() in {"changeme", "change-me", "secret"}:
             raise ValueError("THERABEE_JWT_SECRET is a placeholder; set a real secret")
         return value
+
+    @field_validator("test_now", mode="before")
+    @classmethod
+    def _instant_or_date(cls, value):
+        if isinstance(value, str) and len(value) == len("2026-11-29"):
+            return datetime.combine(date.fromisoformat(value), PINNED_TIME)
+        return value
+
+    @field_validator("test_now")
+    @classmethod
+    def _with_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("THERABEE_TEST_NOW needs an offset (e.g. 2026-11-29T10:00:00+00:00) or is a date")
+        return value
+
+    @model_validator(mode="after")
+    def _test_clock_only_when_testing(self) -> Settings:
+        if self.test_now is not None and not self.testing:
+            raise ValueError("THERABEE_TEST_NOW is for test runs only: it needs THERABEE_TESTING=1")
+        return self
 
     @property
     def is_postgres(self) -> bool:

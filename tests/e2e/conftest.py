@@ -20,6 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from therabee.testing.dates import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # A cold start runs npm install and the production build; give it time.
@@ -59,6 +61,7 @@ def _app_env(database_url: str, base_url: str) -> dict[str, str]:
         "REFLEX_STATES_WORKDIR": str(TEST_STATES_DIR),
         "THERABEE_DATABASE_URL": database_url,
         "THERABEE_PUBLIC_URL": base_url,
+        **child_env(),
     }
 
 
@@ -118,8 +121,8 @@ def default_setup_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     `manage migrate`, jobs in-process, the credential-free video provider. No THERABEE_
     or REFLEX_ variable of the test run reaches it; it gets only its database file (not
     make run's own .therabee/therabee.db), the default public URL's shape on its own port
-    (http://localhost:PORT, browsed at 127.0.0.1) and a build directory of its own (two
-    running apps cannot share one)."""
+    (http://localhost:PORT, browsed at 127.0.0.1), a build directory of its own (two
+    running apps cannot share one) and, in a pinned-date run, the pinned clock."""
     port = _free_port()
     folder = tmp_path_factory.mktemp("default_setup")
     log = folder / "reflex.log"
@@ -129,6 +132,8 @@ def default_setup_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
             "REFLEX_STATES_WORKDIR": str(folder / "states"),
             "THERABEE_DATABASE_URL": f"sqlite:///{folder / 'therabee.db'}",
             "THERABEE_PUBLIC_URL": f"http://localhost:{port}"}
+    if pinned := child_env():  # a pinned-date run (make test-dates) pins this app's clock too
+        env |= pinned | {"THERABEE_TESTING": "1"}
     subprocess.run([sys.executable, "-m", "therabee.manage", "migrate"], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=120)
     process = _start_app(port, env, log)

@@ -9,11 +9,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.e2e.therapist_setup import (API, PASSWORD, SCREENSHOTS, book, local, open_calendar_week_of, register,
                                        sign_in, therapist_with_hours)
+from therabee.services import clock
+
+pytestmark = pytest.mark.dated
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 
@@ -42,7 +46,7 @@ def series_rows(database_url: str) -> int:
 
 def test_new_client_books_a_weekly_series_and_both_sides_see_it(live_app: str, page: Page, browser):
     therapist = therapist_with_hours(live_app, BERLIN)
-    day = datetime.now(ZoneInfo(BERLIN)).date() + timedelta(days=8)
+    day = clock.now().astimezone(ZoneInfo(BERLIN)).date() + timedelta(days=8)
     start = local(day, 16, BERLIN)
     name = f"Casey Client {uuid.uuid4().hex[:4]}"
 
@@ -99,7 +103,7 @@ def test_a_colliding_booking_names_the_dates_and_writes_nothing(live_app: str, p
     therapist = therapist_with_hours(live_app, BERLIN)
     other = register(live_app, "client", BERLIN, "Other Client")
     client = register(live_app, "client", NEW_YORK, "Robin Lee")
-    day = datetime.now(ZoneInfo(BERLIN)).date() + timedelta(days=8)
+    day = clock.now().astimezone(ZoneInfo(BERLIN)).date() + timedelta(days=8)
     start = local(day, 16, BERLIN)
     taken = local(day + timedelta(weeks=2), 16, BERLIN)
     book(live_app, other, therapist, taken, BERLIN, rrule=None)

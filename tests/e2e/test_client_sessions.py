@@ -8,9 +8,13 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.therapist_setup import API, SCREENSHOTS, book, local, register, sign_in, therapist_with_hours
+from therabee.services import clock
+
+pytestmark = pytest.mark.dated
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 ALL_DAY = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
@@ -27,7 +31,7 @@ def session_item(page: Page, instant: datetime, status: str = "scheduled"):
 
 def soon_in_berlin(hours: int = 3) -> datetime:
     """A start ~`hours` ahead whose 50 minutes stay inside one Berlin day."""
-    start = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(hours=hours)
+    start = clock.now().replace(second=0, microsecond=0) + timedelta(hours=hours)
     start += timedelta(minutes=-start.minute % 10)
     while start.astimezone(ZoneInfo(BERLIN)).hour >= 23:
         start += timedelta(minutes=30)
@@ -97,7 +101,7 @@ def test_late_cancel_then_a_three_week_pause(live_app: str, page: Page):
 def test_this_and_following_moves_the_rest_and_keeps_the_earlier_part(live_app: str, page: Page):
     therapist = therapist_with_hours(live_app, BERLIN)
     client = register(live_app, "client", NEW_YORK, "Jamie Cho")
-    day = datetime.now(ZoneInfo(BERLIN)).date() + timedelta(days=3)
+    day = clock.now().astimezone(ZoneInfo(BERLIN)).date() + timedelta(days=3)
     old = [local(day + timedelta(weeks=n), 15, BERLIN) for n in range(4)]
     new = [local(day + timedelta(weeks=n), 17, BERLIN) for n in range(4)]
     book(live_app, client, therapist, old[0], BERLIN)

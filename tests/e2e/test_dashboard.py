@@ -2,13 +2,16 @@
 
 import uuid
 from pathlib import Path
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
-
 from tests.e2e.therapist_setup import SCREENSHOTS
+from therabee.services import clock
+
+pytestmark = pytest.mark.dated
 
 PASSWORD = "correct horse battery"
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
@@ -33,7 +36,7 @@ def _therapist_with_a_weekly_client(live_app: str) -> str:
                         json={"timezone": "UTC", "weekly": ALL_WEEK})
         assert hours.is_success, hours.text
         _, _, client_token = _person(api, "client", "Client Test")
-        start = (datetime.now(timezone.utc) + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
+        start = (clock.now() + timedelta(weeks=1)).replace(minute=0, second=0, microsecond=0)
         booked = api.post("/api/v1/series", headers={"Authorization": f"Bearer {client_token}"}, json={
             "therapist_id": therapist_id, "start": start.isoformat(), "duration_minutes": 50,
             "rrule": "FREQ=WEEKLY"})

@@ -4,23 +4,27 @@ naive-vs-aware comparison only SQLite could produce)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, expect
+
+from therabee.services import clock
 
 from tests.e2e.therapist_setup import API, book, local, register, sign_in, therapist_with_hours
 
 BERLIN = "Europe/Berlin"
 
 
+@pytest.mark.dated
 def test_a_therapist_with_time_off_steps_a_year_of_week_and_month_views(default_setup_app: str,
                                                                          browser: Browser):
     base = default_setup_app
     therapist = therapist_with_hours(base, BERLIN)
     client = register(base, "client", BERLIN, "Noa Berg")
-    today = datetime.now(ZoneInfo(BERLIN)).date()
+    today = clock.now().astimezone(ZoneInfo(BERLIN)).date()
     book(base, client, therapist, local(today + timedelta(days=3), 10, BERLIN), BERLIN)
     # today, all day: inside the week and the month the calendar opens on
     away = httpx.post(f"{base}{API}/therapists/me/time-off", headers=therapist.auth, timeout=10, json={

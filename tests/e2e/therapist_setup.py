@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Page, expect
 
+from therabee.services import clock
+
 API = "/api/v1"
 PASSWORD = "correct horse battery"
 EVERY_DAY_7_TO_21 = [{"weekday": d, "start": "07:00", "end": "21:00"} for d in range(7)]
@@ -75,12 +77,16 @@ def weeks_between(today: date, day: date) -> int:
     return ((day - timedelta(days=day.weekday())) - (today - timedelta(days=today.weekday()))).days // 7
 
 
-def open_calendar_week_of(page: Page, day: date, zone: str) -> None:
-    """Open /calendar and step to the week holding `day` (in the therapist's zone)."""
+def open_calendar_week_of(page: Page, day: date, zone: str) -> date:
+    """Open /calendar and step to the week holding `day` (in the therapist's zone).
+
+    Returns the day the calendar is now at: today moved by whole weeks (the month view shows its month).
+    """
     page.goto("/calendar")
     expect(page.get_by_role("grid", name="Week of ")).to_be_visible(timeout=20_000)
     expect(page.get_by_text("Loading your calendar…")).to_have_count(0, timeout=20_000)
-    steps = weeks_between(datetime.now(ZoneInfo(zone)).date(), day)
+    today = clock.now().astimezone(ZoneInfo(zone)).date()
+    steps = weeks_between(today, day)
     button = page.get_by_role("button", name="Next" if steps > 0 else "Previous", exact=True)
     for _ in range(abs(steps)):
         label = page.get_by_test_id("range-label").inner_text()
@@ -89,3 +95,4 @@ def open_calendar_week_of(page: Page, day: date, zone: str) -> None:
     monday = day - timedelta(days=day.weekday())
     expect(page.get_by_test_id("range-label")).to_contain_text(f"{monday:%d %b}")
     expect(page.get_by_text("Loading your calendar…")).to_have_count(0, timeout=20_000)
+    return today + timedelta(weeks=steps)

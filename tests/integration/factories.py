@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
 
+from therabee.services import clock
+
 API = "/api/v1"
 WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
 
@@ -46,13 +48,14 @@ def therapist_with_hours(client: TestClient, timezone_name: str = "America/New_Y
 
 
 def next_weekday_at(weekday: int, hour: int, zone_name: str, weeks_ahead: int = 1) -> datetime:
-    """An aware instant: that weekday and local hour, at least `weeks_ahead` weeks from now."""
+    """That weekday and local hour, at least `weeks_ahead` weeks from now, aware in `zone_name`:
+    adding weeks to it keeps the local hour across DST changes, as a weekly series does."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(zone_name)
-    day = datetime.now(tz).date() + timedelta(weeks=weeks_ahead)
+    day = clock.now().astimezone(tz).date() + timedelta(weeks=weeks_ahead)
     day += timedelta(days=(weekday - day.weekday()) % 7)
-    return datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=tz)
 
 
 def book(client: TestClient, who: Person, therapist: Person, start: datetime,

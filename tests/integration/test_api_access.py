@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 from tests.integration.pg_counters import table_writes
+from therabee.services import clock
 
 ZONE = "America/New_York"
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -47,7 +48,7 @@ def _calls(world) -> list[tuple[str, str, dict]]:
     later = (start + timedelta(weeks=3)).isoformat()
     window = {"from": start.isoformat(), "to": (start + timedelta(weeks=4)).isoformat(),
               "series_id": series_id}
-    today = datetime.now(timezone.utc).date()
+    today = clock.now().date()
     return [
         ("get", f"/series/{series_id}", {}),
         ("post", f"/series/{series_id}/pauses",
@@ -141,7 +142,7 @@ def _bad_tokens(person) -> dict[str, dict]:
     from therabee.settings import get_settings
 
     secret = get_settings().jwt_secret
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     header, payload, signature = person.token.split(".")
     claims = {"sub": person.id, "role": "client", "iat": now, "exp": now + timedelta(hours=1)}
     expired = {**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)}

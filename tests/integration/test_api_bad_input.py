@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 from tests.integration.pg_counters import table_writes
+from therabee.services import clock
 
 ZONE = "America/New_York"
 
@@ -71,7 +72,7 @@ def _occurrence(method: str, occurrence_id: str, body: dict | None = None):
 
 
 def _move_body(w_start_offset_days: int = 30) -> dict:
-    return {"start": _iso(datetime.now(timezone.utc) + timedelta(days=w_start_offset_days))}
+    return {"start": _iso(clock.now() + timedelta(days=w_start_offset_days))}
 
 
 def _register(**changes):
@@ -85,7 +86,7 @@ def _availability(weekly: list):
 
 def _pause(from_days: int, until_days: int):
     def build(w):
-        today = datetime.now(timezone.utc).date()
+        today = clock.now().date()
         body = {"from": str(today + timedelta(days=from_days)),
                 "until": str(today + timedelta(days=until_days))}
         return "post", f"/series/{w.series_id}/pauses", {"json": body}, w.client
@@ -125,7 +126,7 @@ CASES = [
     ("duration-negative", _series(duration_minutes=-50), 422, "duration_minutes"),
     ("duration-huge", _series(duration_minutes=100_000), 422, "duration_minutes"),
     ("duration-as-string", _series(duration_minutes="50"), 422, "duration_minutes"),
-    ("start-in-past", _series(start=_iso(datetime.now(timezone.utc) - timedelta(days=1))), 422, "start"),
+    ("start-in-past", _series(start=_iso(clock.now() - timedelta(days=1))), 422, "start"),
     ("start-naive", _series(start="2031-03-04T10:00:00"), 422, "start"),
     ("start-at-3am-local", _at(3), 422, "start"),
     ("start-on-sunday", _at(10, weekday=6), 422, "start"),

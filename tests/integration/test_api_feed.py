@@ -11,6 +11,8 @@ import recurring_ical_events
 
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 
+pytestmark = pytest.mark.dated
+
 ZONE = "America/New_York"
 WEEKS = 26
 

@@ -10,6 +10,9 @@ import sqlalchemy as sa
 
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 from tests.integration.pg_counters import table_writes
+from therabee.services import clock
+
+pytestmark = pytest.mark.dated
 
 ZONE = "America/New_York"
 ALWAYS_OPEN = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
@@ -52,9 +55,8 @@ def weekly(api):
 @pytest.fixture
 def fixed_clock():
     """The services' clock held at tomorrow 08:00 UTC; tests move it with `state["now"]`."""
-    from therabee.services import clock
 
-    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    tomorrow = clock.now().date() + timedelta(days=1)
     state = {"now": datetime(tomorrow.year, tomorrow.month, tomorrow.day, 8, tzinfo=timezone.utc)}
     clock.set_clock(lambda: state["now"])
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 from tests.integration.pg_counters import table_writes
 
@@ -33,6 +35,7 @@ def test_listing_52_weeks_writes_nothing(api):
     assert table_writes() == before
 
 
+@pytest.mark.dated
 def test_weekly_series_stays_at_ten_local_for_52_weeks(api):
     from zoneinfo import ZoneInfo
 

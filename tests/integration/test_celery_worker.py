@@ -1,7 +1,7 @@
 """Real Celery workers (subprocesses) on real Redis and the PostgreSQL test database.
 
-The workers (tests/integration/conftest_celery.py) share no clock with the tests, so
-bookings start a couple of hours from real now.
+The workers (tests/integration/conftest_celery.py) run on the suite's clock (real, or pinned
+by THERABEE_TEST_NOW), so bookings start a couple of hours from its now.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from tests.integration.processes import wait_for
 from tests.integration.factories import API, book, register, therapist_with_hours
+from therabee.services import clock
 
 pytest_plugins = ["tests.integration.conftest_celery"]
 
@@ -38,7 +40,7 @@ def _sessions() -> list[tuple]:
 
 def _start_today(hours_ahead: float, duration: int) -> datetime:
     """An instant a little ahead of real now whose session does not cross midnight (availability)."""
-    start = (datetime.now(timezone.utc) + timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
+    start = (clock.now() + timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
     if (start + timedelta(minutes=duration)).date() != start.date():
         start += timedelta(hours=2)
     return start
@@ -68,11 +70,12 @@ def _assert_each_due_session_once(series_ids: list[str]) -> None:
     sessions = _sessions()
     assert len(sessions) == len(set(sessions)) == 3 * len(series_ids)
     assert {s for s, _ in sessions} == set(series_ids)
-    horizon_end = datetime.now(timezone.utc) + timedelta(hours=72)
+    horizon_end = clock.now() + timedelta(hours=72)
     assert all(start < horizon_end for _, start in sessions)
 
 
 @ON_WORKERS
+@pytest.mark.dated
 def test_booking_queues_nothing_and_a_worker_tick_materializes_exactly_the_horizon(
         api, workers, producer, redis_server):
     from therabee.services import jobs
@@ -98,13 +101,35 @@ def test_booking_queues_nothing_and_a_worker_tick_materializes_exactly_the_horiz
     assert len(_sessions()) == 3
 
 
+def _waiting_on_locks() -> list[int]:
+    """The backends of the test database now waiting for a lock (other than this one)."""
+    from therabee.db.engine import get_engine
+
+    with get_engine().connect() as watcher:  # a new transaction: pg_stat_activity is a snapshot
+        return [pid for (pid,) in watcher.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"))]
+
+
+@contextmanager
+def _held(table: str):
+    """`table` locked against `SELECT … FOR UPDATE` (and writes) until the block ends."""
+    from therabee.db.engine import get_engine
+
+    with get_engine().connect() as connection, connection.begin():
+        connection.execute(sa.text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        yield
+
+
 @ON_WORKERS
 def test_ticks_on_two_workers_at_once_make_no_duplicates(api, workers, producer):
     series_ids = _book_daily(api, 12)
     workers(), workers()
-    results = [producer.send_task(TICK) for _ in range(4)]
+    with _held("series"):  # each worker's tick stops at its first claim, so both are in flight at once
+        results = [producer.send_task(TICK) for _ in range(4)]
+        wait_for(lambda: len(_waiting_on_locks()) == 2, 60, "a tick on each worker waiting to claim")
     created = [r.get(timeout=90)["sessions_created"] for r in results]
-    assert sum(created) == 36
+    assert sum(created) == 36, created
     _assert_each_due_session_once(series_ids)
 
 
@@ -121,16 +146,9 @@ def sessions_locked(migrated_db):
     connection = get_engine().connect()
     transaction = connection.begin()
     connection.execute(sa.text("LOCK TABLE sessions IN SHARE ROW EXCLUSIVE MODE"))
-    blocked_query = sa.text(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
-
-    def blocked() -> list[int]:
-        with get_engine().connect() as watcher:  # a new transaction: pg_stat_activity is a snapshot
-            return [pid for (pid,) in watcher.execute(blocked_query)]
 
     def release(kill, log=lambda: "") -> None:
-        pids = wait_for(blocked, 60, lambda: "a tick blocked on the sessions table\n" + log())
+        pids = wait_for(_waiting_on_locks, 60, lambda: "a tick blocked on the sessions table\n" + log())
         kill()
         with get_engine().connect() as watcher:
             for pid in pids:

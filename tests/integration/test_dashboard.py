@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 from tests.integration.pg_counters import table_writes
+from therabee.services import clock
+
+pytestmark = pytest.mark.dated
 
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 
@@ -72,7 +76,7 @@ def test_practice_and_installation_count_bookings_cancellation_pause_end_time_of
         "start": (start4 + timedelta(weeks=2, hours=-1)).isoformat(),
         "end": (start4 + timedelta(weeks=2, hours=2)).isoformat()})  # hides one occurrence
     assert away.status_code == 201, away.text
-    soon = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
+    soon = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
     _booked(api, other, other, soon, rrule=None, client_id=c5.id)  # a one-off inside the horizon
     assert horizon.tick().sessions_created == 1
     assert meetings.ensure_meeting(meetings.pending_session_ids(grace=timedelta(0))[0]) == "created"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
+
+pytestmark = pytest.mark.dated
 
 
 def _counts() -> dict[str, int]:

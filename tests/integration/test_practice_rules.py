@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.integration.factories import API, book, next_weekday_at, register, therapist_with_hours
 from tests.integration.pg_counters import table_writes
+from therabee.services import clock
+
+pytestmark = pytest.mark.dated
 
 
 def _occurrences(api, who, start, end, **params):
@@ -81,7 +85,7 @@ def test_minimum_notice_and_booking_window_refuse_clients_but_not_therapists(api
     therapist = therapist_with_hours(api, "UTC", [{"weekday": d, "start": "00:00", "end": "23:59"}
                                                    for d in range(7)])
     client = register(api, "client", "UTC")
-    soon = (datetime.now().astimezone() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    soon = (clock.now().astimezone() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     refused = book(api, client, therapist, soon, rrule=None)
     assert refused.status_code == 422
     assert "minimum_notice" in refused.json()["title"]
@@ -102,7 +106,7 @@ def test_public_holidays_hide_occurrences(api):
     therapist = therapist_with_hours(api, "America/New_York")
     client = register(api, "client")
     api.put(f"{API}/therapists/me/rules", headers=therapist.auth, json={"holidays_country": "US"})
-    year = datetime.now().year + 1
+    year = clock.now().year + 1
     thanksgiving = next(d for d in (datetime(year, 11, day) for day in range(22, 29)) if d.weekday() == 3)
     from zoneinfo import ZoneInfo
 
@@ -144,7 +148,7 @@ def test_time_off_cancels_materialized_sessions_inside(api):
     therapist = therapist_with_hours(api, "UTC", [{"weekday": d, "start": "00:00", "end": "23:59"}
                                                    for d in range(7)])
     client = register(api, "client", "UTC")
-    start = (datetime.now().astimezone() + timedelta(hours=30)).replace(minute=0, second=0, microsecond=0)
+    start = (clock.now().astimezone() + timedelta(hours=30)).replace(minute=0, second=0, microsecond=0)
     assert book(api, client, therapist, start, rrule="FREQ=DAILY").status_code == 201
     horizon.tick()
     api.post(f"{API}/therapists/me/time-off", headers=therapist.auth, json={
@@ -174,7 +178,7 @@ def test_split_move_and_free_slots_hold_to_notice_and_buffers_too(api):
     therapist = therapist_with_hours(api, "UTC", [{"weekday": d, "start": "00:00", "end": "23:59"}
                                                    for d in range(7)])
     client, other = register(api, "client", "UTC"), register(api, "client", "UTC")
-    soon = (datetime.now().astimezone() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    soon = (clock.now().astimezone() + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     created = book(api, therapist, therapist, soon, rrule="FREQ=DAILY", client_id=client.id)
     assert created.status_code == 201, created.text
     series_id = created.json()["id"]
@@ -192,7 +196,7 @@ def test_split_move_and_free_slots_hold_to_notice_and_buffers_too(api):
         "from": soon.isoformat(), "to": (soon + timedelta(days=3)).isoformat(),
         "duration_minutes": 50}).json()["items"]
     earliest = min(datetime.fromisoformat(s["start"]) for s in slots)
-    assert earliest >= datetime.now().astimezone() + timedelta(hours=24)  # minimum notice
+    assert earliest >= clock.now().astimezone() + timedelta(hours=24)  # minimum notice
     starts = {datetime.fromisoformat(s["start"]) for s in slots}
     assert later - timedelta(minutes=30) not in starts  # 50 min would end inside the 10 min buffer
     assert later + timedelta(hours=1) in starts

@@ -13,6 +13,8 @@ from tests.integration.pg_counters import table_writes
 from therabee.services import people, practice, series_changes, therapist_views
 from therabee.services.errors import ServiceError
 
+pytestmark = pytest.mark.dated
+
 BERLIN = "Europe/Berlin"
 EVERY_DAY = [{"weekday": d, "start": "08:00", "end": "18:00"} for d in range(7)]
 

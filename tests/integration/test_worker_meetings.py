@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.integration.processes import wait_for
 from tests.integration.factories import book, register, therapist_with_hours
+from therabee.services import clock
 
 pytest_plugins = ["tests.integration.conftest_celery", "tests.integration.conftest_zoom"]
 pytestmark = pytest.mark.postgres(reason="real Celery workers; the default set-up runs jobs in-process")
@@ -40,7 +41,7 @@ def _session():
 def _book_one_session_soon(api) -> None:
     therapist = therapist_with_hours(api, "UTC", ALL_WEEK)
     client = register(api, "client", "UTC")
-    start = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    start = (clock.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
     if (start + timedelta(minutes=50)).date() != start.date():
         start += timedelta(hours=2)  # stay inside the day's availability
     response = book(api, therapist, therapist, start, rrule=None, client_id=client.id)

@@ -7,12 +7,13 @@ they sent is counted outside their processes.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
 from tests.integration.factories import book, register, therapist_with_hours
 from tests.integration.smtp_sink import SmtpSink
+from therabee.services import clock
 
 pytest_plugins = ["tests.integration.conftest_celery"]
 pytestmark = pytest.mark.postgres(reason="real Celery workers; the default set-up runs jobs in-process")
@@ -32,7 +33,7 @@ def smtp_sink():
 def _starts(how_many: int) -> list[datetime]:
     """Instants 2–20 h from real now (inside the 24 h reminder's window, outside the 1 h
     one), 45 min apart, none crossing midnight (the availability ends at 23:59)."""
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = clock.now().replace(second=0, microsecond=0)
     start, starts = now + timedelta(hours=2), []
     while len(starts) < how_many:
         if (start + timedelta(minutes=30)).date() == start.date():

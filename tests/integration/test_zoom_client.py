@@ -23,6 +23,7 @@ from therabee.video.provider import (
 from therabee.video.zoom.client import ZoomClient, get_zoom_client
 from therabee.video.zoom.retry import parse_retry_after
 from therabee.video.zoom.webhooks import parse_event, verify_signature
+from therabee.services import clock
 
 pytest_plugins = ["tests.integration.conftest_zoom"]
 
@@ -32,7 +33,7 @@ NOW_INT = int(NOW)
 
 def future(days: int = 2) -> datetime:
     """An aware UTC start well inside Zoom's "upcoming" list."""
-    day = datetime.now(timezone.utc) + timedelta(days=days)
+    day = clock.now() + timedelta(days=days)
     return day.replace(hour=15, minute=0, second=0, microsecond=0)
 
 

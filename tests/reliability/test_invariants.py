@@ -7,7 +7,7 @@ database itself would refuse): the checker must name each break.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -16,8 +16,9 @@ from sqlmodel import Session as DbSession
 from reliability.database import drop_database, fresh_database, sibling_url
 from reliability.invariants import check
 from tests.conftest import TEST_DATABASE_URL
+from therabee.services import clock
 
-NOW = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+NOW = clock.now().replace(minute=0, second=0, microsecond=0)
 FIRST = NOW + timedelta(days=1)
 
 

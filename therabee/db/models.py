@@ -7,11 +7,12 @@ it (one row each); a session exists only for an occurrence that is near or acted
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from therabee.services import clock
 from therabee.db.types import UTCDateTime
 
 
@@ -20,7 +21,7 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _instant(nullable: bool = False, index: bool = False) -> sa.Column:

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from therabee.services import clock
 from therabee.testing.fake_zoom_http import FakeZoomServer, Reply, ZoomHandler
 from therabee.video.zoom.webhooks import URL_VALIDATION_EVENT, compute_signature
 
@@ -191,7 +192,7 @@ class FakeZoom:
         `body_overrides` is merged into the body (nested dicts merged) before signing.
         """
         secret = secret if secret is not None else self.webhook_secret
-        timestamp = int(time.time()) if timestamp is None else timestamp
+        timestamp = int(clock.now().timestamp()) if timestamp is None else timestamp
         body: dict[str, Any] = {"event": event, "event_ts": timestamp * 1000 + secrets.randbelow(1000)}
         if event == URL_VALIDATION_EVENT:
             body["payload"] = {"plainToken": secrets.token_urlsafe(16)}
@@ -290,7 +291,7 @@ class FakeZoom:
         meeting = {
             "id": meeting_id, "uuid": base64.b64encode(secrets.token_bytes(16)).decode(),
             "host_id": "fake-host", "status": "waiting", "agenda": "",
-            "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "start_url": f"https://fake.zoom.us/s/{meeting_id}?zak=fake", "password": password,
             "join_url": f"https://fake.zoom.us/j/{meeting_id}?pwd={secrets.token_urlsafe(16)}",
         }
@@ -304,7 +305,7 @@ class FakeZoom:
             return Reply(400, {"code": 300, "message": "The fake only lists type=upcoming"})
         size = max(1, min(300, int(query.get("page_size", "30"))))
         start = self._page_tokens.pop(query["next_page_token"], 0) if query.get("next_page_token") else 0
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         upcoming = sorted(
             (m for m in self._meetings.values() if _end(m) > now), key=lambda m: (m["start_time"], m["id"])
         )

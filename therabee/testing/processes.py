@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from therabee.testing.dates import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -119,7 +121,7 @@ class Worker(Logged):
     def start(self) -> Worker:
         self._spawn([sys.executable, "-m", "celery", "-A", "tasks", "worker", "--pool=prefork",
                      "--concurrency=1", "--loglevel=INFO", "-n", self.name, "--without-gossip",
-                     "--without-mingle", "--without-heartbeat"], self.env)
+                     "--without-mingle", "--without-heartbeat"], {**self.env, **child_env()})
         wait_for(lambda: b" ready." in self.log_path.read_bytes() or not self.alive(), 60,
                  "the worker to be ready")
         if not self.alive():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from therabee.services import availability, practice, therapist_views
+from therabee.services import availability, clock, practice, therapist_views
 from therabee_ui.auth import AuthState
 from therabee_ui.components.layout import page
 from therabee_ui.components.therapist_common import (acting_therapist, away_redirect, call_service, error_callout,
@@ -79,7 +79,7 @@ class AvailabilityState(rx.State):
                                   f"{b['weekday']}-{b['start']}-{b['end']}") for b in ordered]
 
     async def _load_time_off(self, therapist) -> None:
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         tz = ZoneInfo(self.zone)
         found, error = await call_service(practice.list_time_off, therapist, therapist.id, now - timedelta(days=1),
                                           now + timedelta(days=TIME_OFF_DAYS))

@@ -4,12 +4,12 @@ on one occurrence. Browsing only reads (occurrences.list_occurrences via therapi
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from therabee.services import occurrences, series_changes, therapist_views
+from therabee.services import clock, occurrences, series_changes, therapist_views
 from therabee_ui.auth import AuthState
 from therabee_ui.components.therapist_common import (STATUS_COLORS, STATUS_LABELS, acting_therapist,
                                                      away_redirect, call_service)
@@ -175,7 +175,7 @@ class CalendarState(rx.State):
             self.zone, self.error = await call_service(therapist_views.practice_zone, therapist)
             self.zone = self.zone or therapist.timezone
         tz = ZoneInfo(self.zone)
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         today = now.astimezone(tz).date()
         anchor = date.fromisoformat(self.anchor) if self.anchor else today
         first = _monday(anchor) if self.view == "week" else _month_start(anchor)
@@ -230,7 +230,8 @@ class CalendarState(rx.State):
         return blocks
 
     def _shift(self, step: int) -> date:
-        anchor = date.fromisoformat(self.anchor) if self.anchor else datetime.now(ZoneInfo(self.zone or "UTC")).date()
+        today = clock.now().astimezone(ZoneInfo(self.zone or "UTC")).date()
+        anchor = date.fromisoformat(self.anchor) if self.anchor else today
         if self.view == "week":
             return anchor + timedelta(weeks=step)
         month = anchor.month - 1 + step

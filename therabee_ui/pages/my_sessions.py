@@ -6,11 +6,11 @@ client_views.my_sessions."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import datetime
 
 import reflex as rx
 
-from therabee.services import client_views, occurrences, people, series_changes, therapist_views
+from therabee.services import client_views, clock, occurrences, people, series_changes, therapist_views
 from therabee_ui.auth import AuthState
 from therabee_ui.components.client_common import acting_client, away_from_client_pages
 from therabee_ui.components.client_sessions import sessions_view
@@ -94,7 +94,7 @@ class SessionsState(rx.State):
         view, self.error = await call_service(client_views.my_sessions, client)
         if view is None:
             return
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         self.items = [Occ(**{k: o[k] for k in ("id", "series_id", "original_start", "when", "date", "time",
                                                "status", "status_label", "therapist", "rule", "repeats",
                                                "late", "join_from", "can_change")},
@@ -110,7 +110,7 @@ class SessionsState(rx.State):
     @rx.event
     def tick(self, _value=None):
         """Every half minute: the Join buttons open 10 minutes before the start."""
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         if any(_joinable(i, now) != i.can_join for i in self.items):
             self.items = [dataclasses.replace(i, can_join=_joinable(i, now)) for i in self.items]
 
