@@ -78,8 +78,10 @@ test: $(STAMP) services chromium
 # Every date runs; the dates that failed are named at the end.
 .PHONY: test-dates
 test-dates: $(STAMP) services chromium
-	@failed=""; \
-	for day in $$($(PY) -m therabee.testing.dates); do \
+	@days=$$($(PY) -m therabee.testing.dates); \
+	[ $$(wc -w <<< "$$days") -ge 8 ] || { echo "test-dates: no dates to run on: $$days"; exit 1; }; \
+	failed=""; \
+	for day in $$days; do \
 		echo "== dated tests on $$day (THERABEE_TEST_NOW=$$day)"; \
 		THERABEE_TEST_NOW=$$day $(RUN_ENV) $(PY) -m pytest -q -m dated tests \
 			|| failed="$$failed $$day"; \

@@ -18,6 +18,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+# The suite configures what it runs on; nothing else of the developer's shell (a Redis URL,
+# Zoom credentials, a public URL) may reach it or the processes it starts.
+for _name in [n for n in os.environ if n.startswith("THERABEE_")]:
+    if _name not in ("THERABEE_TEST_DATABASE_URL", "THERABEE_TEST_NOW"):
+        del os.environ[_name]
+
 TEST_DATABASE_URL = os.environ.get(
     "THERABEE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/therabee_test")
 # The suite's own connections carry a name, so the write counters (tests/integration/
@@ -27,7 +33,7 @@ APP_NAME = "therabee-tests"
 ON_SQLITE = make_url(TEST_DATABASE_URL).get_backend_name() == "sqlite"
 os.environ["THERABEE_DATABASE_URL"] = TEST_DATABASE_URL if ON_SQLITE else make_url(
     TEST_DATABASE_URL).update_query_dict({"application_name": APP_NAME}).render_as_string(hide_password=False)
-os.environ.setdefault("THERABEE_JWT_SECRET", "test-secret-" + "x" * 40)
+os.environ["THERABEE_JWT_SECRET"] = "test-secret-" + "x" * 40
 # Only a test run may pin the clock (settings.py refuses THERABEE_TEST_NOW without it).
 os.environ["THERABEE_TESTING"] = "1"
 
@@ -39,6 +45,8 @@ def pytest_collection_modifyitems(config, items) -> None:
         marker = item.get_closest_marker("postgres")
         if marker is not None:
             item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {marker.kwargs['reason']}"))
+
+
 def pytest_report_header() -> str:
     pinned = os.environ.get("THERABEE_TEST_NOW")
     return f"clock: pinned to {pinned} (THERABEE_TEST_NOW)" if pinned else "clock: real"

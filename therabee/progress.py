@@ -95,7 +95,9 @@ def progress(what: str, total: int | None = None, *, stream: TextIO | None = Non
     """
     stream = stream or sys.stdout
     console = Console(file=stream)
-    if console.is_interactive:  # rich animates exactly then
+    # rich's bar only on a real terminal: a log or pipe gets plain lines even when
+    # FORCE_COLOR or TTY_COMPATIBLE (set by many CI systems) make rich think otherwise
+    if stream.isatty() and console.is_interactive:
         columns = [TextColumn("{task.description}"), BarColumn()] + ([MofNCompleteColumn()] if total else [])
         with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task(what, total=total)

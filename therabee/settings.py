@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # deployment cannot run on another date by accident.
     testing: bool = False
     test_now: datetime | None = None
+    # the real instant at which test_now was the time (set for the processes a run starts)
+    test_now_at: datetime | None = None
 
     @field_validator("jwt_secret")
     @classmethod
@@ -95,11 +97,11 @@ class Settings(BaseSettings):
             return datetime.combine(date.fromisoformat(value), PINNED_TIME)
         return value
 
-    @field_validator("test_now")
+    @field_validator("test_now", "test_now_at")
     @classmethod
     def _with_offset(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.utcoffset() is None:
-            raise ValueError("THERABEE_TEST_NOW needs an offset (e.g. 2026-11-29T10:00:00+00:00) or is a date")
+            raise ValueError("THERABEE_TEST_NOW(_AT) needs an offset (e.g. 2026-11-29T10:00:00+00:00)")
         return value
 
     @model_validator(mode="after")

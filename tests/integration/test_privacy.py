@@ -48,3 +48,17 @@ def test_a_clients_name_appears_in_no_meeting_job_mail_or_log(api, frozen_clock,
         for part in (NAME, "Zebulon", surname):
             assert part not in text, f"{part!r} found in {where}"
     mail.outbox.clear()
+
+
+def test_a_failed_statement_quotes_none_of_its_parameters(clean_db):
+    """A database error is logged with its traceback (the UI's error banner, jobs): its text
+    names the statement but not the values bound to it."""
+    import pytest
+    import sqlalchemy as sa
+
+    from therabee.db.engine import get_engine
+
+    with pytest.raises(sa.exc.DBAPIError) as failure, get_engine().connect() as connection:
+        connection.execute(sa.text("SELECT * FROM no_such_table WHERE name = :name"), {"name": NAME})
+    assert "no_such_table" in str(failure.value)
+    assert NAME not in str(failure.value) and NAME not in repr(failure.value)

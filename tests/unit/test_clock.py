@@ -3,13 +3,12 @@ clock that keeps running; the pinned dates of `make test-dates`."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
-from therabee.services.clock import running_from
+from therabee.services.clock import pinned
 from therabee.settings import Settings
 from therabee.testing.dates import dst_changes, next_leap_day, pinned_dates
 
@@ -37,13 +36,23 @@ def test_a_pinned_instant_without_an_offset_is_refused():
 
 
 def test_the_pinned_clock_runs_forward_from_its_instant():
-    start = datetime(2026, 12, 31, 23, 59, 59, 990000, tzinfo=timezone.utc)
-    now = running_from(start)
+    settings = Settings(testing=True, test_now="2026-12-31T23:59:59.990000+00:00")
+    now = pinned(settings)
     first = now()
-    time.sleep(0.02)
-    second = now()
-    assert start <= first < second < start + timedelta(seconds=5)
+    assert settings.test_now <= first < settings.test_now + timedelta(seconds=5)
+    while (second := now()).date() == first.date():  # 10 ms of real time cross midnight
+        assert second < settings.test_now + timedelta(seconds=5)
     assert second.date() == date(2027, 1, 1)
+
+
+def test_a_child_given_the_pin_and_its_real_instant_reads_what_its_parent_reads():
+    """A process started by the test run (the app, a worker) first reads its clock minutes
+    later, after its build: it must still agree with the run's clock, not lag behind it."""
+    five_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=5)
+    child = Settings(testing=True, test_now="2026-12-31T23:58:00+00:00", test_now_at=five_minutes_ago.isoformat())
+    read = pinned(child)()
+    expected = datetime(2027, 1, 1, 0, 3, tzinfo=timezone.utc)
+    assert expected <= read < expected + timedelta(seconds=5)
 
 
 def test_dst_changes_are_the_published_dates():

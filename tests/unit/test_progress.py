@@ -27,7 +27,7 @@ class Terminal(io.StringIO):
 @pytest.fixture(autouse=True)
 def no_forced_terminal(monkeypatch):
     """rich honours these over isatty(); the tests decide for themselves."""
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
 
@@ -78,6 +78,16 @@ def test_work_without_a_total_reports_elapsed_time():
 
 
 def test_on_a_pipe_progress_prints_start_and_end_lines():
+    out = io.StringIO()
+    with progress("seeding", 3, stream=out, clock=FakeClock()) as advance:
+        for _ in range(3):
+            advance()
+    assert lines(out) == ["seeding: started, 3 to do", "seeding: finished 3/3 (100 %), 0:00:00 elapsed"]
+
+
+@pytest.mark.parametrize("forced", ["FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"])
+def test_a_ci_that_forces_colour_still_gets_plain_lines_on_a_pipe(monkeypatch, forced):
+    monkeypatch.setenv(forced, "1")
     out = io.StringIO()
     with progress("seeding", 3, stream=out, clock=FakeClock()) as advance:
         for _ in range(3):

@@ -14,9 +14,12 @@ from therabee.settings import get_settings
 
 @lru_cache
 def get_engine() -> sa.Engine:
+    """The process's engine. Its errors never quote the statement's parameters (names,
+    emails and notes would otherwise reach the logs with a traceback)."""
     url = get_settings().database_url
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                  hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -26,7 +29,7 @@ def get_engine() -> sa.Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 @contextmanager

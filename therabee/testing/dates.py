@@ -45,11 +45,14 @@ def pinned_dates(today: date) -> list[date]:
 
 
 def child_env() -> dict[str, str]:
-    """THERABEE_TEST_NOW for a process this test run starts: the instant this process's pinned
-    clock reads now ({} when the clock is not pinned). The child's clock starts from it when it
-    first reads the time, so it runs a few seconds behind ours, never ahead."""
+    """THERABEE_TEST_NOW and THERABEE_TEST_NOW_AT for a process this test run starts: the
+    instant this process's pinned clock reads and the real instant it reads it at ({} when
+    the clock is not pinned). The child's clock is then the same shifted clock as ours."""
     own = clock.process_clock()
-    return {} if own is clock.real else {"THERABEE_TEST_NOW": own().isoformat()}
+    if own is clock.real:
+        return {}
+    at = clock.real()
+    return {"THERABEE_TEST_NOW": own().isoformat(), "THERABEE_TEST_NOW_AT": at.isoformat()}
 
 
 if __name__ == "__main__":
