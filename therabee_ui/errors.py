@@ -21,6 +21,8 @@ MESSAGE = ("Something went wrong on our side, and this page could not finish. "
 
 
 class PageErrorState(rx.State):
+    """The message of the last failed event; every page clears it when it opens."""
+
     message: str = ""
 
     @rx.event
