@@ -161,6 +161,11 @@ def _problem(response: httpx.Response) -> bool:
     return response.headers.get("content-type", "").startswith(PROBLEM)
 
 
+def _unavailable(response: httpx.Response) -> bool:
+    """A request cut from PostgreSQL: 503 problem+json saying when to retry."""
+    return response.status_code == 503 and _problem(response) and "retry-after" in response.headers
+
+
 def postgres_connections_dropped(env) -> dict:
     """pg_terminate_backend of the API's connections: in the middle of requests (held on a
     lock so they are certainly in flight), and idle in its pool before the next ones."""
@@ -193,7 +198,7 @@ def postgres_connections_dropped(env) -> dict:
             transaction.rollback()
             connection.close()
         in_flight = [f.result(timeout=60) for f in futures]
-    clean = [r for r in in_flight if (r.status_code >= 500 and _problem(r)) or r.status_code < 300]
+    clean = [r for r in in_flight if _unavailable(r) or r.status_code < 300]
     acknowledged = [r.json()["id"] for r in in_flight if r.status_code == 201]
     env.ledger.booked.extend(acknowledged)
 

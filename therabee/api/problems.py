@@ -9,8 +9,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from therabee.services.errors import ServiceError
+from therabee.services.errors import DATABASE_RETRY_AFTER_SECONDS, ServiceError, database_unavailable
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -58,8 +59,47 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal error", "Something went wrong on our side; nothing was changed.")
 
 
+def database_unavailable_problem() -> JSONResponse:
+    """503 with Retry-After: the database is away; nothing of the request was kept."""
+    response = problem(503, "Service temporarily unavailable",
+                       "The database cannot be reached right now; nothing was changed. "
+                       f"Try again in {DATABASE_RETRY_AFTER_SECONDS} seconds.")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailable:
+    """ASGI middleware: an error that means the database is unreachable or a connection was
+    cut (`services.errors.database_unavailable`, however wrapped) answers 503 problem+json
+    with Retry-After. The unit of work has already rolled back by then. Any other error,
+    or one raised after the answer has started, goes on to the 500 handler unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started or not database_unavailable(exc):
+                raise
+            log.warning("database unavailable, answered 503: %s", type(exc).__name__)
+            await database_unavailable_problem()(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(DatabaseUnavailable)  # inside the 500 handler, outside the others

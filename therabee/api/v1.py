@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from therabee.api import docs, problems, routes_people, routes_practice, routes_series, routes_webhooks, security
 from therabee.api.limits import BodyLimit
 from therabee.services import calendar_feed, health
+from therabee.services.errors import DATABASE_RETRY_AFTER_SECONDS
 from therabee.settings import get_settings
 
 
@@ -29,8 +30,11 @@ def create_v1() -> FastAPI:
 
     @app.get("/health", tags=["health"])
     def health_check() -> JSONResponse:
-        report = health.report()
-        return JSONResponse(report, status_code=200 if report["db"] == "ok" else 503)
+        report = health.report()  # each of db, redis, worker: "ok" or what is wrong with it
+        if report["db"] == "ok":
+            return JSONResponse(report)
+        return JSONResponse(report, status_code=503,
+                            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
+
+import psycopg
+import sqlalchemy as sa
+
+# Seconds a client should wait before retrying when the database is away: the pool
+# pre-pings and replaces dead connections on the next checkout, so a cut connection
+# heals at once and a PostgreSQL restart or fail-over takes a few seconds; 5 s spares
+# a struggling server a stampede without making clients wait long after it is back.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -43,3 +53,32 @@ def unauthorized(detail: str = "A valid bearer token is required") -> ServiceErr
 
 def conflict(detail: str, conflicts: list[dict]) -> ServiceError:
     return ServiceError(detail, 409, "Conflict", conflicts=conflicts)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from or while handling, means the database
+    could not be reached or its connection was lost (a 503: retry later, nothing was kept):
+
+    - any SQLAlchemy DBAPIError with `connection_invalidated` (a disconnect mid-statement);
+    - psycopg's OperationalError and InterfaceError, whichever way SQLAlchemy wraps them:
+      refused or terminated connections, the server shutting down, too many connections,
+      deadlocks, serialization failures and cancelled statements (all transient);
+    - sqlalchemy.exc.TimeoutError: the connection pool stayed exhausted;
+    - SQLite's "database is locked" (the default set-up, after its busy timeout).
+
+    Not IntegrityError, ProgrammingError, DataError and the like: those are our bugs or
+    bad data, and answering "try again" would be a lie. Never raises.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            return True
+        driver_error = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+        if isinstance(driver_error, (psycopg.OperationalError, psycopg.InterfaceError, sa.exc.TimeoutError)):
+            return True
+        if isinstance(driver_error, sqlite3.OperationalError) and "database is locked" in str(driver_error):
+            return True
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return False
