@@ -21,7 +21,7 @@ MESSAGE = ("Something went wrong on our side, and this page could not finish. "
 
 
 class PageErrorState(rx.State):
-    """The message of the last failed event; every page clears it when it opens."""
+    """The message of the last failed event, shown until the person dismisses it."""
 
     message: str = ""
 

@@ -5,7 +5,7 @@ import reflex as rx
 from therabee.api.app import create_app
 from therabee_ui import routes
 from therabee_ui.auth import AuthState
-from therabee_ui.errors import PageErrorState, report_backend_error
+from therabee_ui.errors import report_backend_error
 from therabee_ui.pages.dashboard import DashboardState, dashboard_page
 from therabee_ui.pages.landing import LandingState, landing
 from therabee_ui.pages.signin import sign_in_page, sign_up_page
@@ -39,20 +39,19 @@ app.add_page(
     title="Therabee",
     description="Recurring scheduling for therapy practices.",
     image="/logo.svg",
-    on_load=[PageErrorState.dismiss, AuthState.refresh_user, LandingState.load],
+    on_load=[AuthState.refresh_user, LandingState.load],
 )
-app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Therabee", on_load=PageErrorState.dismiss)
-app.add_page(sign_up_page, route=routes.SIGN_UP, title="Create an account · Therabee",
-             on_load=PageErrorState.dismiss)
+app.add_page(sign_in_page, route=routes.SIGN_IN, title="Sign in · Therabee")
+app.add_page(sign_up_page, route=routes.SIGN_UP, title="Create an account · Therabee")
 app.add_page(calendar_page, route=routes.CALENDAR, title="Calendar · Therabee",
-             on_load=[PageErrorState.dismiss, AuthState.require_user, CalendarState.load])
+             on_load=[AuthState.require_user, CalendarState.load])
 app.add_page(availability_page, route=routes.AVAILABILITY, title="Availability · Therabee",
-             on_load=[PageErrorState.dismiss, AuthState.require_user, AvailabilityState.load])
+             on_load=[AuthState.require_user, AvailabilityState.load])
 app.add_page(clients_page, route=routes.CLIENTS, title="Clients · Therabee",
-             on_load=[PageErrorState.dismiss, AuthState.require_user, ClientsState.load])
+             on_load=[AuthState.require_user, ClientsState.load])
 app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard · Therabee",
-             on_load=[PageErrorState.dismiss, AuthState.require_user, DashboardState.load])
+             on_load=[AuthState.require_user, DashboardState.load])
 app.add_page(book_page, route=routes.BOOK, title="Book · Therabee",
-             on_load=[PageErrorState.dismiss, AuthState.require_user, BookState.load])
+             on_load=[AuthState.require_user, BookState.load])
 app.add_page(my_sessions_page, route=routes.MY_SESSIONS, title="My sessions · Therabee",
-             on_load=[PageErrorState.dismiss, AuthState.require_user, SessionsState.load])
+             on_load=[AuthState.require_user, SessionsState.load])
