@@ -33,7 +33,7 @@ from therabee.db.models import OccurrenceException, Pause, Series
 from therabee.db.types import UTCDateTime
 from therabee.scheduling.expand import ACTIVE_STATUSES, CANCELLED_STATUSES, is_occurrence
 from therabee.scheduling.timezones import to_local, zone
-from therabee.services.window import expand_rows, series_spec
+from therabee.services.calendar_rows import load, series_spec
 
 LIVE_MEETING_STATUSES = ("scheduled", "in_progress")
 AGENDA_PREFIX = "ref:"
@@ -96,7 +96,7 @@ def _virtual_overlaps(db: DbSession, from_: datetime, to: datetime) -> list[str]
         by_therapist[row.therapist_id].append(row)
     found = []
     for therapist_id, rows in by_therapist.items():
-        occurrences = [o for _, o in expand_rows(db, rows, from_, to) if o.status in ACTIVE_STATUSES]
+        occurrences = [o for _, o in load(db, from_, to, rows=rows).pairs(from_, to) if o.status in ACTIVE_STATUSES]
         occurrences.sort(key=lambda o: (o.start, o.end))
         latest = None
         for occurrence in occurrences:

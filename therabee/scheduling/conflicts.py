@@ -15,6 +15,11 @@ class Busy:
     start: datetime
     end: datetime
     occurrence_id: object = None  # what str() turns into the occurrence id (built only if reported)
+    kind: str = "occurrence"  # or "time_off" / "holiday": no buffer is kept around those
+
+    @property
+    def padded(self) -> bool:
+        return self.kind == "occurrence"
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,8 @@ class Slot:
 class BusyIndex:
     """Busy intervals sorted by start, for repeated overlap queries.
 
-    `pad` is the free time kept between two sessions (buffer before + after).
+    `pad` is the free time kept between two sessions (buffer before + after); it does
+    not apply to time away.
     """
 
     def __init__(self, busy: Iterable[Busy], pad: timedelta = timedelta(0)):
@@ -45,7 +51,12 @@ class BusyIndex:
     def overlapping(self, start: datetime, end: datetime) -> list[Busy]:
         hi = bisect_left(self._starts, end + self._pad)
         lo = bisect_left(self._starts, start - self._longest - self._pad)
-        return [b for b in self._busy[lo:hi] if start < b.end + self._pad and b.start < end + self._pad]
+        found = []
+        for b in self._busy[lo:hi]:
+            pad = self._pad if b.padded else timedelta(0)
+            if start < b.end + pad and b.start < end + pad:
+                found.append(b)
+        return found
 
 
 def find_conflicts(candidates: Iterable[tuple[datetime, datetime]], busy: Iterable[Busy],
@@ -55,7 +66,7 @@ def find_conflicts(candidates: Iterable[tuple[datetime, datetime]], busy: Iterab
     hits: dict[tuple, Busy] = {}
     for start, end in candidates:
         for b in index.overlapping(start, end):
-            hits[(b.start, b.end, b.occurrence_id)] = b
+            hits[(b.start, b.end, b.occurrence_id, b.kind)] = b
     return sorted(hits.values(), key=lambda b: b.start)
 
 

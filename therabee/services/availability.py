@@ -6,12 +6,13 @@ from datetime import datetime, time, timedelta
 
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Availability, User
-from therabee.scheduling.conflicts import WeeklyHours, free_slots
+from therabee.scheduling.conflicts import WeeklyHours
 from therabee.scheduling.timezones import UnknownZone, zone
 from therabee.services import clock
 from therabee.services.errors import forbidden, invalid, not_found
 from therabee.services.practice import rules_for
-from therabee.services.window import therapist_busy
+from therabee.services.calendar_checks import REACH
+from therabee.services.calendar_rows import load
 from therabee.settings import get_settings
 
 SLOT_STEP = timedelta(minutes=30)
@@ -102,10 +103,10 @@ def slots(therapist_id: str, from_: datetime, to: datetime, duration_minutes: in
         _, row = load_availability(db, therapist_id)
         if row is None:
             return []
-        busy = therapist_busy(db, therapist_id, from_ - duration, to + duration)
+        calendar = load(db, from_ - duration - REACH, to + duration, therapist_id=therapist_id).calendar
         rules = rules_for(db, therapist_id)
     now = clock.now()
-    found = [s for s in free_slots(weekly_hours(row), row.timezone, busy, from_, to, duration, SLOT_STEP,
-                                   pad=rules.pad, not_before=now + rules.min_notice)
+    found = [s for s in calendar.free(weekly_hours(row), row.timezone, from_, to, duration, SLOT_STEP,
+                                      not_before=now + rules.min_notice)
              if s.start <= now + rules.booking_window]
     return [{"start": s.start, "end": s.end} for s in found]

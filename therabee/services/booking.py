@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Series, User
-from therabee.scheduling.conflicts import find_conflicts, within_availability
-from therabee.scheduling.expand import SeriesSpec, first_matches_rule, is_occurrence, rule_starts
+from therabee.scheduling.calendar import Calendar, SeriesState
+from therabee.scheduling.conflicts import within_availability
+from therabee.scheduling.expand import Occurrence, SeriesSpec, first_matches_rule, is_occurrence
 from therabee.scheduling.rules import RuleError, parse_rule
 from therabee.scheduling.timezones import UnknownZone, utc, zone
 from therabee.services import clock
@@ -19,8 +20,9 @@ from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid
 from therabee.services.locks import lock_therapist
+from therabee.services.calendar_checks import REACH
+from therabee.services.calendar_rows import collision, load
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.window import collision, therapist_busy
 from therabee.settings import get_settings
 
 
@@ -74,28 +76,33 @@ def check_plan(start: datetime, timezone: str, duration_minutes: int, rrule: str
     return plan, spec
 
 
-def check_calendar(db: DbSession, therapist_id: str, spec: SeriesSpec,
-                   skip=None, check_hours: bool = True) -> None:
-    """Every occurrence of `spec` over the conflict window must lie inside the therapist's
-    hours and clear of every other occurrence of theirs (virtual or materialized)."""
+def check_calendar(db: DbSession, therapist_id: str, spec: SeriesSpec, check_hours: bool = True) -> None:
+    """A new series (not written yet) against the therapist's calendar, over the check
+    window (DESIGN.md rule 5): its first occurrence — the time the user picked — must not
+    fall in time off or a holiday; every occurrence must lie inside the therapist's
+    hours and clear of every occurrence of theirs that holds its time (virtual,
+    materialized or hidden by time away), buffers applied. Later occurrences that fall
+    in time away are skipped like any other's, and come back when it goes."""
     settings = get_settings()
     window_end = spec.start + timedelta(weeks=settings.conflict_window_weeks)
-    starts = rule_starts(spec, spec.start, window_end)
-    if spec.sessions_limit is not None:
-        starts = starts[: spec.sessions_limit]
-    candidates = [(s, s + spec.duration) for s in starts]
+    candidates = Calendar((SeriesState(spec, therapist_id),)).reserved(spec.start, window_end)
     if check_hours:
-        _, row = load_availability(db, therapist_id)
-        hours = weekly_hours(row)
-        outside = [s for s, e in candidates if row is None or not within_availability(hours, row.timezone, s, e)]
-        if outside:
-            dates = ", ".join(o.isoformat() for o in outside[:5])
-            raise invalid("start", f"{len(outside)} occurrence(s) fall outside the therapist's hours: {dates}")
-    busy = therapist_busy(db, therapist_id, spec.start - timedelta(days=1),
-                          window_end + timedelta(days=1), skip=skip)
-    hits = find_conflicts(candidates, busy, rules_for(db, therapist_id).pad)
+        check_within_hours(db, therapist_id, candidates)
+    calendar = load(db, spec.start - REACH, window_end + REACH, therapist_id=therapist_id).calendar
+    hits = calendar.away_during(spec.start, spec.start + spec.duration) + calendar.clashes(candidates)
     if hits:
-        raise collision(f"{len(hits)} occurrence(s) of the therapist collide with this booking", hits)
+        raise collision(f"{len(hits)} busy time(s) of the therapist collide with this booking", hits)
+
+
+def check_within_hours(db: DbSession, therapist_id: str, occurrences: list[Occurrence]) -> None:
+    """422 on `start` unless every occurrence lies inside the therapist's weekly hours."""
+    _, row = load_availability(db, therapist_id)
+    hours = weekly_hours(row)
+    outside = [o.start for o in occurrences
+               if row is None or not within_availability(hours, row.timezone, o.start, o.end)]
+    if outside:
+        dates = ", ".join(o.isoformat() for o in outside[:5])
+        raise invalid("start", f"{len(outside)} occurrence(s) fall outside the therapist's hours: {dates}")
 
 
 def _parties(db: DbSession, actor: User, therapist_id: str, client_id: str | None) -> tuple[User, User]:

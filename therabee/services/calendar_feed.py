@@ -14,7 +14,7 @@ from therabee.scheduling.expand import rule_starts
 from therabee.scheduling.timezones import zone
 from therabee.services.access import series_filter
 from therabee.services.people import user_for_feed_token
-from therabee.services.window import expand_rows, series_spec
+from therabee.services.calendar_rows import load, series_spec
 
 _GONE = ("cancelled", "late_cancelled")
 FEED_SPAN = timedelta(weeks=520)  # exceptions are listed for ten years of a series
@@ -84,7 +84,7 @@ def _changes(db, row: Series) -> tuple[list, list]:
     """EXDATEs (occurrences that will not happen) and overrides (moved ones)."""
     spec = series_spec(row)
     horizon_end = min(spec.ends_before or FEED_END, row.start + FEED_SPAN)
-    happening = {o.original_start: o for _, o in expand_rows(db, [row], row.start, horizon_end)}
+    happening = {o.original_start: o for _, o in load(db, row.start, horizon_end, rows=[row]).pairs(row.start, horizon_end)}
     gone, overrides = [], []
     for original in rule_starts(spec, row.start, horizon_end):
         occurrence = happening.get(original)

@@ -50,7 +50,7 @@ from therabee.db.models_rules import TimeOff
 from therabee.scheduling.expand import CANCELLED_STATUSES, rule_starts
 from therabee.scheduling.timezones import to_local, zone
 from therabee.services import clock
-from therabee.services.window import series_spec
+from therabee.services.calendar_rows import series_spec
 
 EAGER_WEEKS = 26
 ROWS_PER_OCCURRENCE = 3  # session + slot + meeting

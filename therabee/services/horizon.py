@@ -22,7 +22,7 @@ from therabee.scheduling.expand import HELD_STATUSES, advance_cursor, next_start
 from therabee.services import clock
 from therabee.services.errors import ServiceError
 from therabee.services.materialize import materialize, materialize_many
-from therabee.services.window import expand_rows, series_spec
+from therabee.services.calendar_rows import load, load_around, series_spec
 from therabee.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def _materialize_due(db, rows: list[Series], now: datetime, horizon_end: datetim
         return
     by_id = {row.id: row for row in rows}
     from_ = max(min(r.next_due_at for r in rows), now - timedelta(hours=24))
-    due = [(row, occurrence) for row, occurrence in expand_rows(db, rows, from_, horizon_end)
+    due = [(row, occurrence) for row, occurrence in load(db, from_, horizon_end, rows=rows).pairs(from_, horizon_end)
            if not occurrence.materialized and occurrence.status in HELD_STATUSES
            and occurrence.original_start >= row.next_due_at and occurrence.end > now]
     created, conflicts = materialize_many(db, due)
@@ -75,7 +75,7 @@ def _moved_into_horizon(db, now: datetime, horizon_end: datetime, report: TickRe
                       OccurrenceException.new_start < horizon_end, Session.id.is_(None)))
     for exception, row in db.exec(missing):
         start = exception.new_start
-        for _, occurrence in expand_rows(db, [row], start, start + timedelta(seconds=1)):
+        for occurrence in load_around(db, row, start).calendar.occurrences(start, start + timedelta(seconds=1)):
             if occurrence.original_start == exception.original_start and not occurrence.materialized:
                 try:
                     report.sessions_created += materialize(db, row, occurrence)[1]

@@ -9,18 +9,18 @@ from sqlmodel import select
 
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import OccurrenceException, Series, Session, User
-from therabee.scheduling.conflicts import find_conflicts, within_availability
-from therabee.scheduling.expand import ACTIVE_STATUSES, Occurrence, is_occurrence
+from therabee.scheduling.conflicts import within_availability
+from therabee.scheduling.expand import ACTIVE_STATUSES, Occurrence
 from therabee.scheduling.ids import InvalidOccurrenceId, OccurrenceId
 from therabee.scheduling.timezones import utc
 from therabee.services import clock, materialize
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid, not_found
+from therabee.services.calendar_checks import REACH, checked_change
+from therabee.services.calendar_rows import load, load_around
 from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.window import (collision, expand_rows, series_in_window, series_spec,
-                                      therapist_busy)
 from therabee.settings import get_settings
 
 
@@ -53,34 +53,29 @@ def list_occurrences(actor: User, from_: datetime, to: datetime, therapist_id: s
         if series_id is not None:
             visible_series(db, actor, series_id)
             conditions.append(Series.id == series_id)
-        rows = series_in_window(db, from_, to, *conditions)
-        return [occurrence_public(s, o) for s, o in expand_rows(db, rows, from_, to)]
+        return [occurrence_public(s, o) for s, o in load(db, from_, to, *conditions).pairs(from_, to)]
 
 
 def _find(db: DbSession, actor: User, occurrence_id: str, for_update: bool = False) -> tuple[Series, Occurrence]:
+    """The occurrence with this id, wherever it was moved (404 if it does not exist,
+    is hidden, or its series is not the actor's to see)."""
     try:
         ident = OccurrenceId.from_string(occurrence_id)
     except InvalidOccurrenceId as exc:
         raise not_found("occurrence") from exc
     row = visible_series(db, actor, ident.series_id, for_update=for_update)
-    window = expand_rows(db, [row], ident.original_start - timedelta(days=1),
-                         ident.original_start + timedelta(days=1))
-    session = db.exec(select(Session).where(Session.series_id == row.id,
-                                            Session.original_start == ident.original_start)).first()
-    exception = db.exec(select(OccurrenceException).where(
-        OccurrenceException.series_id == row.id,
-        OccurrenceException.original_start == ident.original_start)).first()
-    for _, occurrence in window:
-        if occurrence.original_start == ident.original_start:
+    original = ident.original_start
+    moved_to = db.exec(select(Session.start).where(Session.series_id == row.id,
+                                                   Session.original_start == original)).first()
+    if moved_to is None:
+        moved_to = db.exec(select(OccurrenceException.new_start).where(
+            OccurrenceException.series_id == row.id,
+            OccurrenceException.original_start == original)).first()
+    instants = (original,) if moved_to is None else (original, moved_to)
+    loaded = load_around(db, row, *instants)
+    for occurrence in loaded.calendar.occurrences(min(instants) - REACH, max(instants) + REACH):
+        if occurrence.original_start == original:
             return row, occurrence
-    if session is None and exception is None and not is_occurrence(series_spec(row), ident.original_start):
-        raise not_found("occurrence")
-    # moved far away: expand around its current start
-    start = session.start if session else (exception.new_start if exception else None)
-    if start is not None:
-        for _, occurrence in expand_rows(db, [row], start, start + timedelta(seconds=1)):
-            if occurrence.original_start == ident.original_start:
-                return row, occurrence
     raise not_found("occurrence")
 
 
@@ -90,8 +85,13 @@ def get_occurrence(actor: User, occurrence_id: str) -> dict:
     horizon = now + timedelta(hours=get_settings().horizon_hours)
     with unit_of_work() as db:
         row, occurrence = _find(db, actor, occurrence_id)
-        if (not occurrence.materialized and occurrence.status in ACTIVE_STATUSES
-                and occurrence.end > now and occurrence.start <= horizon):
+        due = lambda o: (not o.materialized and o.status in ACTIVE_STATUSES  # noqa: E731
+                         and o.end > now and o.start <= horizon)
+        if due(occurrence):
+            # under the series' lock, as cancel and move take it: a cancellation that
+            # committed meanwhile is seen here, and wins (issue 12, fault 4)
+            row, occurrence = _find(db, actor, occurrence_id, for_update=True)
+        if due(occurrence):
             session, _ = materialize.materialize(db, row, occurrence)
             occurrence = Occurrence(row.id, occurrence.original_start, session.start, session.end,
                                     session.status, True, session.join_url)
@@ -162,23 +162,22 @@ def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int
             if availability is None or not within_availability(weekly_hours(availability),
                                                                availability.timezone, start, end):
                 raise invalid("start", "is outside the therapist's hours")
-        rules = rules_for(db, row.therapist_id)
-        check_timing(rules, actor, start, now, first=False)
-        lock_therapist(db, row.therapist_id)
+        check_timing(rules_for(db, row.therapist_id), actor, start, now, first=False)
         original = occurrence.original_start
-        busy = therapist_busy(db, row.therapist_id, start - timedelta(days=1), end + timedelta(days=1),
-                              skip=lambda o: (o.series_id, o.original_start) == (row.id, original))
-        hits = find_conflicts([(start, end)], busy, rules.pad)
-        if hits:
-            raise collision("The new time collides with another session of the therapist", hits)
+        lock_therapist(db, row.therapist_id)  # before the session's row lock, as every path
         session = _session(db, row.id, original)
-        if session is not None:
-            materialize.move(db, session, start, end)
-        else:
-            exception = _exception(db, row.id, original)
-            exception.kind, exception.new_start = "moved", start
-            exception.new_duration_minutes = int(duration.total_seconds() // 60)
-        db.flush()
+
+        def change() -> None:
+            if session is not None:
+                materialize.move(db, session, start, end)
+            else:
+                exception = _exception(db, row.id, original)
+                exception.kind, exception.new_start = "moved", start
+                exception.new_duration_minutes = int(duration.total_seconds() // 60)
+
+        checked_change(db, row.therapist_id, min(start, occurrence.start), max(end, occurrence.end),
+                       change, "The new time collides with the therapist's busy time",
+                       chosen=[(start, end)])
         return occurrence_public(row, Occurrence(row.id, original, start, end, "scheduled",
                                                  session is not None,
                                                  session.join_url if session else None))

@@ -22,33 +22,13 @@ from therabee.scheduling.timezones import to_instant, utc, zone
 from therabee.services import clock, jobs
 from therabee.services.errors import FieldError, ServiceError, forbidden, invalid, not_found
 from therabee.services.materialize import set_status
+from therabee.services.calendar_checks import checked_change
+from therabee.services.calendar_rows import away_intervals, load
+from therabee.services.locks import lock_therapist
+from therabee.services.rules import Rules, rules_for, rules_of
+from therabee.settings import get_settings
 
 MAX_TIME_OFF_DAYS = 366
-
-
-@dataclass(frozen=True)
-class Rules:
-    buffer_before: timedelta
-    buffer_after: timedelta
-    min_notice: timedelta
-    booking_window: timedelta
-    holidays_country: str | None
-
-    @property
-    def pad(self) -> timedelta:
-        """Free time kept between two sessions."""
-        return self.buffer_before + self.buffer_after
-
-
-def _rules_of(row: PracticeRules | None) -> Rules:
-    row = row or PracticeRules(therapist_id="")
-    return Rules(timedelta(minutes=row.buffer_before_minutes), timedelta(minutes=row.buffer_after_minutes),
-                 timedelta(hours=row.min_notice_hours), timedelta(weeks=row.booking_window_weeks),
-                 row.holidays_country)
-
-
-def rules_for(db: DbSession, therapist_id: str) -> Rules:
-    return _rules_of(db.get(PracticeRules, therapist_id))
 
 
 def rules_public(therapist_id: str, rules: Rules) -> dict:
@@ -81,13 +61,19 @@ def set_rules(therapist: User, *, buffer_before_minutes: int, buffer_after_minut
         raise invalid("holidays_country", "is not a supported country code (ISO 3166-1 alpha-2)")
     with unit_of_work() as db:
         row = db.get(PracticeRules, therapist.id) or PracticeRules(therapist_id=therapist.id)
-        row.buffer_before_minutes, row.buffer_after_minutes = buffer_before_minutes, buffer_after_minutes
-        row.min_notice_hours, row.booking_window_weeks = min_notice_hours, booking_window_weeks
-        row.holidays_country = holidays_country.upper() if holidays_country else None
-        row.updated_at = clock.now()
-        db.add(row)
-        db.flush()
-        return rules_public(therapist.id, _rules_of(row))
+
+        def change() -> None:
+            row.buffer_before_minutes, row.buffer_after_minutes = buffer_before_minutes, buffer_after_minutes
+            row.min_notice_hours, row.booking_window_weeks = min_notice_hours, booking_window_weeks
+            row.holidays_country = holidays_country.upper() if holidays_country else None
+            row.updated_at = clock.now()
+            db.add(row)
+
+        # a holiday country that changes brings back what the old one's holidays hid
+        now = clock.now()
+        checked_change(db, therapist.id, now, now + timedelta(weeks=get_settings().conflict_window_weeks),
+                       change, "Changing the holidays would bring back sessions that collide")
+        return rules_public(therapist.id, rules_of(row))
 
 
 def rule_violation(rule: str, field_name: str, message: str) -> ServiceError:
@@ -136,18 +122,26 @@ def _cancel_sessions_inside(db: DbSession, therapist_id: str, start: datetime, e
 
 
 def add_time_off(therapist: User, start: datetime, end: datetime, reason: str | None = None) -> dict:
+    """Time off hides the therapist's occurrences it overlaps (sessions already made
+    are cancelled and their meetings deleted); it only takes time away, so it needs no
+    conflict check. Each affected client is told once per series (a job)."""
     if therapist.role != "therapist":
         raise forbidden("Only therapists take time off")
-    if reason is not None and len(reason) > 200:
-        raise invalid("reason", "must be at most 200 characters")
+    _check_reason(reason)
     start, end = _check_range(start, end)
     with unit_of_work() as db:
+        lock_therapist(db, therapist.id)
         row = TimeOff(therapist_id=therapist.id, start=start, end=end, reason=reason)
         db.add(row)
         _cancel_sessions_inside(db, therapist.id, start, end)
         db.flush()
         jobs.after_commit(db, "practice.time_off_notices", time_off_id=row.id)
         return time_off_public(row, True)
+
+
+def _check_reason(reason: str | None) -> None:
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+        raise invalid("reason", "must be text of at most 200 characters")
 
 
 def _own_time_off(db: DbSession, therapist: User, time_off_id: str) -> TimeOff:
@@ -159,19 +153,28 @@ def _own_time_off(db: DbSession, therapist: User, time_off_id: str) -> TimeOff:
 
 def change_time_off(therapist: User, time_off_id: str, start: datetime, end: datetime,
                     reason: str | None = None) -> dict:
+    """Move or resize time off: what it stops hiding comes back, checked like a booking."""
+    _check_reason(reason)
     start, end = _check_range(start, end)
     with unit_of_work() as db:
         row = _own_time_off(db, therapist, time_off_id)
-        row.start, row.end, row.reason = start, end, reason
-        _cancel_sessions_inside(db, therapist.id, start, end)
-        db.flush()
+
+        def change() -> None:
+            row.start, row.end, row.reason = start, end, reason
+            _cancel_sessions_inside(db, therapist.id, start, end)
+
+        checked_change(db, therapist.id, min(row.start, start), max(row.end, end), change,
+                       "Changing the time off would bring back sessions that collide")
         return time_off_public(row, True)
 
 
 def remove_time_off(therapist: User, time_off_id: str) -> None:
-    """The hidden occurrences come back (they were never deleted)."""
+    """The hidden occurrences come back (they were never deleted), checked like a booking
+    and made due for the horizon job."""
     with unit_of_work() as db:
-        db.delete(_own_time_off(db, therapist, time_off_id))
+        row = _own_time_off(db, therapist, time_off_id)
+        checked_change(db, therapist.id, row.start, row.end, lambda: db.delete(row),
+                       "Removing the time off would bring back sessions that collide")
 
 
 def list_time_off(viewer: User, therapist_id: str, from_: datetime, to: datetime) -> list[dict]:
@@ -191,54 +194,21 @@ def list_time_off(viewer: User, therapist_id: str, from_: datetime, to: datetime
     return sorted(items, key=lambda item: item["start"])
 
 
-def _holiday_intervals(country: str, zone_name: str, from_: datetime, to: datetime) -> list[Interval]:
-    tz = zone(zone_name)
-    calendar = holiday_calendars.country_holidays(country, years=range(from_.year - 1, to.year + 2))
-    found = []
-    for day in sorted(calendar):
-        start = to_instant(datetime.combine(day, datetime.min.time()), tz)
-        end = to_instant(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
-        if start < to and end > from_:
-            found.append(Interval(start, end))
-    return found
-
-
-def away_intervals(db: DbSession, therapist_ids: list[str], from_: datetime, to: datetime,
-                   only_holidays: bool = False) -> dict[str, list[Interval]]:
-    """Time off and public holidays of these therapists that touch the window."""
-    away: dict[str, list[Interval]] = defaultdict(list)
-    if not therapist_ids:
-        return away
-    if not only_holidays:
-        for row in db.exec(select(TimeOff).where(TimeOff.therapist_id.in_(therapist_ids),
-                                                 TimeOff.end > from_, TimeOff.start < to)):
-            away[row.therapist_id].append(Interval(row.start, row.end))
-    with_holidays = db.exec(
-        select(PracticeRules.therapist_id, PracticeRules.holidays_country, Availability.timezone)
-        .join(Availability, Availability.therapist_id == PracticeRules.therapist_id, isouter=True)
-        .where(PracticeRules.therapist_id.in_(therapist_ids), PracticeRules.holidays_country.is_not(None)))
-    for therapist_id, country, zone_name in with_holidays:
-        away[therapist_id] += _holiday_intervals(country, zone_name or "UTC", from_, to)
-    return away
-
-
-
 def send_time_off_notices(time_off_id: str) -> int:
     """One notice per affected series (not per occurrence) to its client. Returns the count."""
     from therabee.services import mail
-    from therabee.services.window import expand_rows, series_in_window
 
     with read_only() as db:
         row = db.get(TimeOff, time_off_id)
         if row is None:
             return 0  # removed before the job ran: nothing to tell
         start, end = row.start, row.end
-        series_rows = series_in_window(db, start, end, Series.therapist_id == row.therapist_id)
+        loaded = load(db, start, end, therapist_id=row.therapist_id)
         affected: dict[str, int] = defaultdict(int)
-        for series, occurrence in expand_rows(db, series_rows, start, end, time_off={}):
+        for occurrence in loaded.calendar.without_away().occurrences(start, end):
             if occurrence.status in ("scheduled", "in_progress"):
-                affected[series.id] += 1
-        clients = {s.id: db.get(User, s.client_id) for s in series_rows if s.id in affected}
+                affected[occurrence.series_id] += 1
+        clients = {i: db.get(User, loaded.rows[i].client_id) for i in affected}
     for series_id, count in affected.items():
         mail.send(clients[series_id].email, "Your therapist is away",
                   f"Your therapist is away from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC.\n"

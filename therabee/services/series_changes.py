@@ -5,20 +5,23 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from sqlmodel import select
+
 from therabee.db.engine import unit_of_work
-from therabee.db.models import Pause, Series, User
-from therabee.scheduling.conflicts import find_conflicts
-from therabee.scheduling.expand import HELD_STATUSES, rule_starts
+from therabee.db.models import OccurrenceException, Pause, Series, Session, User
+from therabee.scheduling.calendar import Calendar, SeriesState
+from therabee.scheduling.expand import (CANCELLED_STATUSES, HELD_STATUSES, ExceptionSpec, SeriesSpec,
+                                        rule_starts)
 from therabee.scheduling.rules import parse_rule
 from therabee.scheduling.timezones import to_instant, to_local, utc, zone
 from therabee.services import clock
 from therabee.services.access import visible_series
-from therabee.services.booking import check_calendar, check_plan, require_occurrence, series_public
+from therabee.services.booking import check_plan, check_within_hours, require_occurrence, series_public
+from therabee.services.calendar_checks import checked_change
+from therabee.services.calendar_rows import exception_spec, load, series_spec
 from therabee.services.errors import invalid, not_found
-from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
 from therabee.services.materialize import cancel_from
-from therabee.services.window import collision, expand_rows, series_spec, therapist_busy
 from therabee.settings import get_settings
 
 MAX_PAUSE_DAYS = 366
@@ -60,15 +63,8 @@ def unpause(actor: User, series_id: str, pause_id: str) -> None:
         tz = zone(row.timezone)
         from_ = max(clock.now(), to_instant(datetime.combine(pause_row.from_date, datetime.min.time()), tz))
         to = to_instant(datetime.combine(pause_row.until_date + timedelta(days=1), datetime.min.time()), tz)
-        lock_therapist(db, row.therapist_id)
-        db.delete(pause_row)
-        db.flush()
-        returning = [(o.start, o.end) for _, o in expand_rows(db, [row], from_, to) if o.status in HELD_STATUSES]
-        busy = therapist_busy(db, row.therapist_id, from_ - timedelta(days=1), to + timedelta(days=1),
-                              skip=lambda o: o.series_id == row.id)
-        hits = find_conflicts(returning, busy, rules_for(db, row.therapist_id).pad)
-        if hits:
-            raise collision("Resuming would collide with other sessions of the therapist", hits)
+        checked_change(db, row.therapist_id, from_, max(from_, to), lambda: db.delete(pause_row),
+                       "Resuming would collide with other sessions of the therapist")
 
 
 def end(actor: User, series_id: str, from_: datetime) -> dict:
@@ -88,16 +84,20 @@ def end(actor: User, series_id: str, from_: datetime) -> dict:
 
 
 def _held_before(db, row: Series, from_: datetime) -> int:
-    occurrences = expand_rows(db, [row], row.start, from_)
-    return sum(1 for _, o in occurrences if o.status in HELD_STATUSES)
+    occurrences = load(db, row.start, from_, rows=[row]).calendar.occurrences(row.start, from_)
+    return sum(1 for o in occurrences if o.status in HELD_STATUSES)
 
 
 def split(actor: User, series_id: str, from_: datetime, start: datetime | None = None,
           duration_minutes: int | None = None, rrule: str | None = ..., ) -> dict:
     """"This and following": the old series ends before `from_`, a new one (its child)
-    carries the changed intent from there on. Two rows written."""
+    carries the changed intent from there on. Two rows written, plus one per single
+    change (cancel, move) of a later occurrence, carried to the new series' occurrence
+    on the same local day; the answer's `not_carried` lists the original starts of the
+    changes that have no such occurrence."""
     from_ = utc(from_)
     now = clock.now()
+    settings = get_settings()
     with unit_of_work() as db:
         old = _active(visible_series(db, actor, series_id, for_update=True))
         old_spec = series_spec(old)
@@ -114,19 +114,62 @@ def split(actor: User, series_id: str, from_: datetime, start: datetime | None =
         plan, spec = check_plan(start or from_, old.timezone,
                                 duration_minutes or old.duration_minutes, new_rule, limit, now)
         check_timing(rules_for(db, old.therapist_id), actor, plan.start, now, first=False)
-        lock_therapist(db, old.therapist_id)
-        check_calendar(db, old.therapist_id, spec, check_hours=actor.role == "client",
-                       skip=lambda o: o.series_id == old.id and o.original_start >= from_)
-        old.ends_before = from_
-        old.status = "ended"
-        cancel_from(db, old.id, from_)
         new = Series(therapist_id=old.therapist_id, client_id=old.client_id, start=plan.start,
                      timezone=plan.timezone, duration_minutes=plan.duration_minutes,
                      rrule=plan.rrule, sessions_limit=plan.sessions_limit, parent_id=old.id,
                      next_due_at=plan.start)
-        db.add(new)
-        db.flush()
-        return series_public(new)
+        not_carried: list[datetime] = []
+
+        def change() -> None:
+            changes = _later_changes(db, old.id, from_, old_spec.duration)
+            old.ends_before = from_
+            old.status = "ended"
+            cancel_from(db, old.id, from_)
+            db.add(new)
+            db.flush()
+            not_carried.extend(_carry(db, changes, spec, new.id))
+
+        window_end = max(from_, plan.start) + timedelta(weeks=settings.conflict_window_weeks)
+        checked_change(db, old.therapist_id, min(from_, plan.start), window_end, change,
+                       "The new series collides with the therapist's busy time",
+                       chosen=[(plan.start, plan.start + spec.duration)])
+        if actor.role == "client":
+            check_within_hours(db, old.therapist_id, Calendar((SeriesState(spec),)).reserved(
+                plan.start, plan.start + timedelta(weeks=settings.conflict_window_weeks)))
+        return {**series_public(new), "not_carried": sorted(not_carried)}
+
+
+def _later_changes(db, series_id: str, from_: datetime, duration: timedelta) -> list[ExceptionSpec]:
+    """The single changes of a series' occurrences from `from_` on: its exceptions, and
+    its sessions that were cancelled or moved."""
+    changes = {e.original_start: exception_spec(e) for e in db.exec(select(OccurrenceException).where(
+        OccurrenceException.series_id == series_id, OccurrenceException.original_start >= from_))}
+    for s in db.exec(select(Session).where(Session.series_id == series_id, Session.original_start >= from_)):
+        if s.status in CANCELLED_STATUSES:
+            changes[s.original_start] = ExceptionSpec(s.original_start, s.status)
+        elif s.status == "scheduled" and (s.start != s.original_start or s.end - s.start != duration):
+            changes[s.original_start] = ExceptionSpec(s.original_start, "moved", s.start, s.end - s.start)
+    return sorted(changes.values(), key=lambda e: e.original_start)
+
+
+def _carry(db, changes: list[ExceptionSpec], spec: SeriesSpec, new_id: str) -> list[datetime]:
+    """Write each change onto the new series' occurrence on the same local day (in the
+    series' zone); return the original starts of those that have none."""
+    tz = zone(spec.zone)
+    not_carried = []
+    for change in changes:
+        day = to_local(change.original_start, tz).date()
+        day_start = to_instant(datetime.combine(day, datetime.min.time()), tz)
+        day_end = to_instant(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
+        targets = rule_starts(spec, day_start, day_end)
+        if not targets:
+            not_carried.append(change.original_start)
+            continue
+        duration = change.new_duration
+        db.add(OccurrenceException(
+            series_id=new_id, original_start=targets[0], kind=change.kind, new_start=change.new_start,
+            new_duration_minutes=int(duration.total_seconds() // 60) if duration else None))
+    return not_carried
 
 
 def _starts_before(spec, from_: datetime) -> list[datetime]:

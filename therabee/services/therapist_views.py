@@ -17,7 +17,7 @@ from therabee.services import clock
 from therabee.services.errors import forbidden, invalid
 from therabee.services.occurrences import list_occurrences
 from therabee.services.practice import list_time_off
-from therabee.services.window import expand_rows
+from therabee.services.calendar_rows import load
 
 NEXT_OCCURRENCE_DAYS = 400
 
@@ -78,7 +78,8 @@ def clients_with_series(therapist: User) -> list[dict]:
             pauses[p.series_id].append({"id": p.id, "from": p.from_date, "until": p.until_date})
         active = [r for r in rows if r.status == "active"]
         upcoming: dict[str, datetime] = {}
-        for row, occurrence in expand_rows(db, active, now, now + timedelta(days=NEXT_OCCURRENCE_DAYS)):
+        soon = now + timedelta(days=NEXT_OCCURRENCE_DAYS)
+        for row, occurrence in load(db, now, soon, rows=active).pairs(now, soon):
             if occurrence.status == "scheduled" and occurrence.start > now:
                 upcoming.setdefault(row.id, occurrence.original_start)
     by_client: dict[str, list[dict]] = defaultdict(list)
