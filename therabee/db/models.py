@@ -89,7 +89,8 @@ class OccurrenceException(SQLModel, table=True):
     """A change to one occurrence of a series: cancelled, late cancelled or moved."""
 
     __tablename__ = "exceptions"
-    __table_args__ = (sa.UniqueConstraint("series_id", "original_start", name="uq_exception_identity"),)
+    __table_args__ = (sa.UniqueConstraint("series_id", "original_start", name="uq_exception_identity"),
+                      sa.Index("ix_exceptions_new_start", "new_start"))
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     series_id: str = Field(foreign_key="series.id", max_length=36)
@@ -123,6 +124,7 @@ class Session(SQLModel, table=True):
         sa.Index("ix_sessions_therapist_start", "therapist_id", "start"),
         sa.Index("ix_sessions_meeting_id", "meeting_id"),
         sa.Index("ix_sessions_status_start", "status", "start"),
+        sa.Index("ix_sessions_start", "start"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

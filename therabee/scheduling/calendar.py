@@ -21,12 +21,11 @@ current (possibly moved) start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from therabee.scheduling.conflicts import (Busy, BusyIndex, Slot, WeeklyHours, find_conflicts,
-                                           free_slots)
+from therabee.scheduling.conflicts import Busy, BusyIndex, Slot, WeeklyHours, free_slots
 from therabee.scheduling.expand import (ACTIVE_STATUSES, ExceptionSpec, Interval, Occurrence,
                                         PauseSpec, SeriesSpec, SessionSpec, expand)
 
@@ -70,12 +69,6 @@ class Calendar:
     away: Mapping[str, Sequence[Away]] = field(default_factory=dict)
     pad: timedelta = timedelta(0)
 
-    def with_series(self, *states: SeriesState) -> Calendar:
-        """This calendar with `states` added (or replacing the series of the same id)."""
-        ids = {s.spec.id for s in states}
-        kept = tuple(s for s in self.series if s.spec.id not in ids)
-        return Calendar(kept + tuple(states), self.away, self.pad)
-
     def without_away(self) -> Calendar:
         return Calendar(self.series, {}, self.pad)
 
@@ -109,17 +102,6 @@ class Calendar:
             busy += [Busy(a.start, a.end, None, a.kind) for a in intervals
                      if a.start < to and from_ < a.end]
         return sorted(busy, key=lambda b: b.start)
-
-    def collisions(self, candidates: Iterable[tuple[datetime, datetime]],
-                   skip: Skip | None = None, reach: timedelta = timedelta(days=1)) -> list[Busy]:
-        """Busy intervals any candidate `(start, end)` collides with (buffers applied
-        between occurrences), each once, by start."""
-        candidates = list(candidates)
-        if not candidates:
-            return []
-        from_ = min(s for s, _ in candidates) - reach
-        to = max(e for _, e in candidates) + reach
-        return find_conflicts(candidates, self.busy(from_, to, skip), self.pad)
 
     def free(self, hours: Sequence[WeeklyHours], zone_name: str, from_: datetime, to: datetime,
              duration: timedelta, step: timedelta, not_before: datetime | None = None) -> list[Slot]:

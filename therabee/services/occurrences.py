@@ -19,7 +19,6 @@ from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid, not_found
 from therabee.services.calendar_checks import REACH, checked_change
 from therabee.services.calendar_rows import load, load_around
-from therabee.services.locks import lock_therapist
 from therabee.services.practice import check_timing, rules_for
 from therabee.settings import get_settings
 
@@ -164,7 +163,6 @@ def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int
                 raise invalid("start", "is outside the therapist's hours")
         check_timing(rules_for(db, row.therapist_id), actor, start, now, first=False)
         original = occurrence.original_start
-        lock_therapist(db, row.therapist_id)  # before the session's row lock, as every path
         session = _session(db, row.id, original)
 
         def change() -> None:

@@ -73,6 +73,11 @@ def set_rules(therapist: User, *, buffer_before_minutes: int, buffer_after_minut
         now = clock.now()
         checked_change(db, therapist.id, now, now + timedelta(weeks=get_settings().conflict_window_weeks),
                        change, "Changing the holidays would bring back sessions that collide")
+        # sessions already made on a new holiday are cancelled, as time off does (sessions
+        # exist only near now: the horizon and acted-on ones)
+        soon = now + timedelta(days=MAX_TIME_OFF_DAYS)
+        for holiday in away_intervals(db, [therapist.id], now, soon, only_holidays=True)[therapist.id]:
+            _cancel_sessions_inside(db, therapist.id, holiday.start, holiday.end)
         return rules_public(therapist.id, rules_of(row))
 
 
