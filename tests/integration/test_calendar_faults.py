@@ -180,8 +180,10 @@ def test_a_day_off_offers_no_slots_and_refuses_booking_moving_and_splitting_into
 
 
 def test_time_off_whose_hidden_occurrence_would_collide_cannot_be_removed_or_shortened(api):
-    """Reachable without booking into time off: time off overlapping only the first minutes
-    of a session hides it, and leaves the rest of that session's time bookable."""
+    """Time off overlapping only the first minutes of a session hides all of it, but its
+    time stays the series': another booking on the rest of it is refused. A collision
+    written before that rule held (a row put in directly, as old data would be) makes
+    shortening or removing the time off answer 409, and nothing changes."""
     therapist = therapist_with_hours(api, ZONE)
     rules = api.put(f"{API}/therapists/me/rules", headers=therapist.auth,
                     json={"buffer_before_minutes": 0, "buffer_after_minutes": 0})
@@ -195,9 +197,10 @@ def test_time_off_whose_hidden_occurrence_would_collide_cannot_be_removed_or_sho
     off = api.post(f"{API}/therapists/me/time-off", headers=therapist.auth, json={
         "start": (day - timedelta(hours=1)).isoformat(), "end": (day + timedelta(minutes=10)).isoformat()})
     assert off.status_code == 201, off.text
-    other = book(api, second, therapist, day + timedelta(minutes=20), rrule=None)  # 10:20–11:10
-    assert other.status_code == 201, other.text
-    in_the_way = _id(other.json()["id"], day + timedelta(minutes=20))
+    refused = book(api, second, therapist, day + timedelta(minutes=20), rrule=None)  # 10:20–11:10
+    assert refused.status_code == 409, refused.text
+    assert _conflict_ids(refused) == {hidden}
+    in_the_way = _id(_old_row_one_off(therapist, second, day + timedelta(minutes=20)), day + timedelta(minutes=20))
     window = (day - timedelta(days=1), day + timedelta(days=1))
     listed = _items(api, therapist, *window)
     assert [i["id"] for i in listed] == [in_the_way]
@@ -220,6 +223,19 @@ def test_time_off_whose_hidden_occurrence_would_collide_cannot_be_removed_or_sho
     assert [(datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"])) for t in kept] == [
         (day - timedelta(hours=1), day + timedelta(minutes=5))]
     assert hidden not in {i["id"] for i in listed}
+
+
+def _old_row_one_off(therapist, client, start: datetime) -> str:
+    """A 50-minute one-off written straight to the table, with no check (old data)."""
+    from therabee.db.engine import unit_of_work
+    from therabee.db.models import Series
+
+    with unit_of_work() as db:
+        row = Series(therapist_id=therapist.id, client_id=client.id, start=start, timezone=ZONE,
+                     duration_minutes=50, rrule=None, next_due_at=start)
+        db.add(row)
+        db.flush()
+        return row.id
 
 
 # --- 2. Occurrences that come back are materialized ------------------------------------
