@@ -203,7 +203,8 @@ def _ticks(sim, big: int) -> dict:
 
 def _count_series() -> int:
     with get_engine().connect() as c:
-        return c.execute(sa.text("SELECT count(*) FROM series WHERE status = 'active'")).scalar_one()
+        # series neither ended nor split (series.status is no longer stored: services/series_status.py)
+        return c.execute(sa.text("SELECT count(*) FROM series WHERE ends_before IS NULL")).scalar_one()
 
 
 # -- reads with many series in the database ------------------------------------------------------

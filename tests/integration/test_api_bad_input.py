@@ -72,7 +72,8 @@ def _occurrence(method: str, occurrence_id: str, body: dict | None = None):
 
 
 def _move_body(w_start_offset_days: int = 30) -> dict:
-    return {"start": _iso(clock.now() + timedelta(days=w_start_offset_days))}
+    start = clock.now().replace(second=0, microsecond=0) + timedelta(days=w_start_offset_days)
+    return {"start": _iso(start)}  # a whole minute: only the occurrence id is wrong
 
 
 def _register(**changes):

@@ -96,7 +96,9 @@ def test_end_from_an_occurrence_removes_it_and_later_ones(api, weekly):
     response = api.post(f"{API}/series/{series_id}/end", headers=weekly["client"].auth,
                         json={"from": (start + timedelta(weeks=3)).isoformat()})
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "ended"
+    # three occurrences are left: the series stays active until the last of them is over
+    assert response.json()["status"] == "active"
+    assert datetime.fromisoformat(response.json()["ends_before"]) == start + timedelta(weeks=3)
     items = _items(api, weekly["therapist"], start - timedelta(days=1), start + timedelta(weeks=20))
     assert _originals(items) == _weeks(start, 0, 1, 2)
 

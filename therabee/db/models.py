@@ -76,6 +76,8 @@ class Series(SQLModel, table=True):
     duration_minutes: int
     rrule: str | None = Field(default=None, max_length=500)
     sessions_limit: int | None = None
+    # Not read: a series' status is derived (services/series_status.py). Rows ended before that
+    # say "ended" here; the column and its index can go in a later migration.
     status: str = Field(default="active", max_length=16)
     parent_id: str | None = Field(default=None, foreign_key="series.id", max_length=36)
     ends_before: datetime | None = Field(default=None, sa_column=_instant(nullable=True))

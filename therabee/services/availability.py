@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Availability, User
-from therabee.scheduling.conflicts import WeeklyHours
+from therabee.scheduling.conflicts import END_OF_DAY, WeeklyHours
 from therabee.scheduling.timezones import UnknownZone, zone
 from therabee.services import clock
 from therabee.services.errors import forbidden, invalid, not_found
@@ -27,7 +27,19 @@ def _parse_hhmm(text: str, field_name: str) -> time:
         raise invalid(field_name, "must be a time HH:MM") from exc
 
 
+def _parse_end(text: str, field_name: str) -> time:
+    """An end HH:MM, or "24:00": the midnight that ends the day."""
+    return END_OF_DAY if text == "24:00" else _parse_hhmm(text, field_name)
+
+
+def _hhmm(value: time) -> str:
+    return "24:00" if value == END_OF_DAY else value.strftime("%H:%M")
+
+
 def parse_weekly(weekly: list[dict]) -> list[WeeklyHours]:
+    """Blocks as the API takes them — `[{"weekday": 0-6 (Monday 0), "start": "HH:MM",
+    "end": "HH:MM" or "24:00"}]`, wall-clock time in the availability's zone — checked.
+    422 naming the block's field at fault."""
     if not isinstance(weekly, list) or len(weekly) > 50:
         raise invalid("weekly", "must be a list of at most 50 blocks")
     blocks = []
@@ -38,9 +50,9 @@ def parse_weekly(weekly: list[dict]) -> list[WeeklyHours]:
         if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
             raise invalid(f"weekly[{i}].weekday", "must be 0 (Monday) to 6 (Sunday)")
         start = _parse_hhmm(block.get("start"), f"weekly[{i}].start")
-        end = _parse_hhmm(block.get("end"), f"weekly[{i}].end")
+        end = _parse_end(block.get("end"), f"weekly[{i}].end")
         if end <= start:
-            raise invalid(f"weekly[{i}].end", "must be after start")
+            raise invalid(f"weekly[{i}].end", "must be after start (24:00 for midnight)")
         blocks.append(WeeklyHours(weekday, start, end))
     return blocks
 
@@ -59,8 +71,7 @@ def set_availability(therapist: User, timezone: str, weekly: list[dict]) -> dict
     except UnknownZone as exc:
         raise invalid("timezone", str(exc)) from exc
     blocks = parse_weekly(weekly)
-    stored = [{"weekday": b.weekday, "start": b.start.strftime("%H:%M"), "end": b.end.strftime("%H:%M")}
-              for b in blocks]
+    stored = [{"weekday": b.weekday, "start": _hhmm(b.start), "end": _hhmm(b.end)} for b in blocks]
     with unit_of_work() as db:
         row = db.get(Availability, therapist.id)
         if row is None:

@@ -14,23 +14,25 @@ from therabee.scheduling.calendar import Calendar, SeriesState
 from therabee.scheduling.conflicts import within_availability
 from therabee.scheduling.expand import Occurrence, SeriesSpec, first_matches_rule, is_occurrence
 from therabee.scheduling.rules import RuleError, parse_rule
-from therabee.scheduling.timezones import UnknownZone, utc, zone
+from therabee.scheduling.timezones import UnknownZone, zone
 from therabee.services import clock
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
-from therabee.services.errors import invalid
+from therabee.services.errors import invalid, whole_minute
 from therabee.services.locks import lock_therapist
 from therabee.services.calendar_checks import REACH
 from therabee.services.calendar_rows import collision, load
 from therabee.services.practice import check_timing, rules_for
+from therabee.services.series_status import series_status, statuses
 from therabee.settings import get_settings
 
 
-def series_public(row: Series) -> dict:
+def series_public(row: Series, status: str) -> dict:
+    """The API's series object; `status` from series_status.statuses."""
     return {"id": row.id, "therapist_id": row.therapist_id, "client_id": row.client_id,
             "start": row.start, "timezone": row.timezone,
             "duration_minutes": row.duration_minutes, "rrule": row.rrule,
-            "sessions_limit": row.sessions_limit, "status": row.status,
+            "sessions_limit": row.sessions_limit, "status": status,
             "parent_id": row.parent_id, "ends_before": row.ends_before}
 
 
@@ -49,7 +51,7 @@ def check_plan(start: datetime, timezone: str, duration_minutes: int, rrule: str
                sessions_limit: int | None, now: datetime) -> tuple[Plan, SeriesSpec]:
     """Field-level validation of an intent, before anything is read or written."""
     settings = get_settings()
-    start = utc(start)
+    start = whole_minute("start", start)
     try:
         tz = zone(timezone)
     except UnknownZone as exc:
@@ -138,18 +140,20 @@ def book(actor: User, *, therapist_id: str, client_id: str | None, start: dateti
                      rrule=plan.rrule, sessions_limit=plan.sessions_limit, next_due_at=plan.start)
         db.add(row)
         db.flush()
-        return series_public(row)
+        return series_public(row, series_status(row, now, None))
 
 
 def list_series(actor: User) -> list[dict]:
     with read_only() as db:
         rows = db.exec(select(Series).where(series_filter(actor)).order_by(Series.start)).all()
-    return [series_public(r) for r in rows]
+        status = statuses(db, rows, clock.now())
+    return [series_public(r, status[r.id]) for r in rows]
 
 
 def get_series(actor: User, series_id: str) -> dict:
     with read_only() as db:
-        return series_public(visible_series(db, actor, series_id))
+        row = visible_series(db, actor, series_id)
+        return series_public(row, statuses(db, [row], clock.now())[row.id])
 
 
 def require_occurrence(spec: SeriesSpec, original_start: datetime, field_name: str = "from") -> None:

@@ -18,6 +18,7 @@ from therabee.scheduling.describe import DAYS, describe
 from therabee.scheduling.timezones import UnknownZone, zone
 from therabee.services import availability, booking, clock, occurrences
 from therabee.services.errors import invalid
+from therabee.services.series_status import statuses
 from therabee.settings import get_settings
 
 SLOT_WEEKS = 4
@@ -176,6 +177,7 @@ def my_sessions(client: User, now: datetime | None = None) -> dict:
         pauses: dict[str, list[dict]] = defaultdict(list)
         for p in db.exec(select(Pause).where(Pause.series_id.in_(ids)).order_by(Pause.from_date)) if ids else []:
             pauses[p.series_id].append({"id": p.id, "label": f"{p.from_date:%d %b %Y} – {p.until_date:%d %b %Y}"})
+        status = statuses(db, series, now)
     by_id = {s.id: s for s in series}
     words = {s.id: describe(s.rrule, s.start, s.timezone, s.sessions_limit, viewer) for s in series}
     upcoming = []
@@ -193,7 +195,8 @@ def my_sessions(client: User, now: datetime | None = None) -> dict:
             "repeats": bool(by_id[o["series_id"]].rrule) if o["series_id"] in by_id else False,
             "late": o["start"] - now < late, "join_from": (o["start"] - JOIN_OPENS).isoformat(),
             "can_change": o["status"] == "scheduled" and o["start"] > now})
-    active = [{"id": s.id, "therapist": names.get(s.therapist_id, "Your therapist"), "rule": words[s.id],
-               "pauses": pauses[s.id]} for s in series if s.status == "active"]
+    active = [{"id": s.id, "therapist": names.get(s.therapist_id, "Your therapist"),
+               "rule": words[s.id] + (f", ending before {when_label(s.ends_before, viewer)}" if s.ends_before else ""),
+               "pauses": pauses[s.id]} for s in series if status[s.id] == "active"]
     return {"occurrences": upcoming, "series": active, "zone": viewer,
             "late_hours": get_settings().late_cancel_hours}

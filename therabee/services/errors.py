@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import psycopg
 import sqlalchemy as sa
+
+from therabee.scheduling.timezones import utc
 
 # Seconds a client should wait before retrying when the database is away: the pool
 # pre-pings and replaces dead connections on the next checkout, so a cut connection
@@ -37,6 +40,16 @@ def invalid(field_name: str, message: str) -> ServiceError:
     """422 naming the field at fault."""
     return ServiceError(f"{field_name}: {message}", 422, "Invalid request",
                         [FieldError(field_name, message)])
+
+
+def whole_minute(field_name: str, instant: datetime) -> datetime:
+    """The aware `instant` in UTC, or a 422 naming `field_name` when it carries seconds or a
+    fraction of a second: every start and end a user sets is a whole minute (an occurrence's
+    id keeps no fraction, and rules and hours are written in minutes)."""
+    instant = utc(instant)
+    if instant.second or instant.microsecond:
+        raise invalid(field_name, "must be a whole minute (no seconds)")
+    return instant
 
 
 def not_found(what: str = "resource") -> ServiceError:

@@ -16,7 +16,7 @@ from therabee.scheduling.timezones import utc
 from therabee.services import clock, materialize
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
-from therabee.services.errors import invalid, not_found
+from therabee.services.errors import invalid, not_found, whole_minute
 from therabee.services.calendar_checks import REACH, checked_change
 from therabee.services.calendar_rows import load, load_around
 from therabee.services.practice import check_timing, rules_for
@@ -143,7 +143,7 @@ def cancel(actor: User, occurrence_id: str, reason: str | None = None) -> dict:
 
 def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int | None = None) -> dict:
     """Move one occurrence; it keeps its identity. Checked like a booking."""
-    start = utc(start)
+    start = whole_minute("start", start)
     now = clock.now()
     settings = get_settings()
     if duration_minutes is not None and not 5 <= duration_minutes <= settings.max_duration_minutes:

@@ -20,7 +20,7 @@ from therabee.db.models_rules import PracticeRules, TimeOff
 from therabee.scheduling.expand import Interval
 from therabee.scheduling.timezones import to_instant, utc, zone
 from therabee.services import clock, jobs
-from therabee.services.errors import FieldError, ServiceError, forbidden, invalid, not_found
+from therabee.services.errors import FieldError, ServiceError, forbidden, invalid, not_found, whole_minute
 from therabee.services.materialize import set_status
 from therabee.services.calendar_checks import checked_change
 from therabee.services.calendar_rows import away_intervals, load
@@ -108,7 +108,7 @@ def time_off_public(row: TimeOff, with_reason: bool) -> dict:
 
 
 def _check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    start, end = utc(start), utc(end)
+    start, end = whole_minute("start", start), whole_minute("end", end)
     if end <= start:
         raise invalid("end", "must be after start")
     if end - start > timedelta(days=MAX_TIME_OFF_DAYS):

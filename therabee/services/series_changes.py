@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -13,22 +13,24 @@ from therabee.scheduling.calendar import Calendar, SeriesState
 from therabee.scheduling.expand import (CANCELLED_STATUSES, HELD_STATUSES, ExceptionSpec, SeriesSpec,
                                         rule_starts)
 from therabee.scheduling.rules import parse_rule
-from therabee.scheduling.timezones import to_instant, to_local, utc, zone
+from therabee.scheduling.timezones import to_instant, to_local, zone
 from therabee.services import clock
 from therabee.services.access import visible_series
 from therabee.services.booking import check_plan, check_within_hours, require_occurrence, series_public
 from therabee.services.calendar_checks import checked_change
 from therabee.services.calendar_rows import exception_spec, load, series_spec
-from therabee.services.errors import invalid, not_found
+from therabee.services.errors import invalid, not_found, whole_minute
 from therabee.services.practice import check_timing, rules_for
 from therabee.services.materialize import cancel_from
+from therabee.services.series_status import statuses
 from therabee.settings import get_settings
 
 MAX_PAUSE_DAYS = 366
 
 
-def _active(row: Series) -> Series:
-    if row.status != "active":
+def _active(db, row: Series) -> Series:
+    """The series, unless nothing of it is left to take place (series_status)."""
+    if statuses(db, [row], clock.now())[row.id] != "active":
         raise invalid("series", "has ended")
     return row
 
@@ -36,11 +38,13 @@ def _active(row: Series) -> Series:
 def pause(actor: User, series_id: str, from_date: date, until_date: date) -> dict:
     """Skip the series' occurrences on these days (inclusive, in the series' zone)."""
     with unit_of_work() as db:
-        row = _active(visible_series(db, actor, series_id, for_update=True))
+        row = _active(db, visible_series(db, actor, series_id, for_update=True))
         tz = zone(row.timezone)
         today = to_local(clock.now(), tz).date()
         if from_date < today:
             raise invalid("from", "is in the past")
+        if row.ends_before is not None and to_instant(datetime.combine(from_date, time()), tz) >= row.ends_before:
+            raise invalid("from", "is after the series' last occurrence")
         if until_date < from_date:
             raise invalid("until", "is before from")
         if (until_date - from_date).days >= MAX_PAUSE_DAYS:
@@ -69,18 +73,17 @@ def unpause(actor: User, series_id: str, pause_id: str) -> None:
 
 def end(actor: User, series_id: str, from_: datetime) -> dict:
     """The occurrence at `from_` and every later one go; earlier ones stay."""
-    from_ = utc(from_)
+    from_ = whole_minute("from", from_)
     with unit_of_work() as db:
-        row = _active(visible_series(db, actor, series_id, for_update=True))
+        row = _active(db, visible_series(db, actor, series_id, for_update=True))
         spec = series_spec(row)
         require_occurrence(spec, from_)
         if from_ < clock.now():
             raise invalid("from", "is in the past")
         row.ends_before = from_
-        row.status = "ended"
         cancel_from(db, row.id, from_)
         db.flush()
-        return series_public(row)
+        return series_public(row, statuses(db, [row], clock.now())[row.id])
 
 
 def _held_before(db, row: Series, from_: datetime) -> int:
@@ -95,11 +98,11 @@ def split(actor: User, series_id: str, from_: datetime, start: datetime | None =
     change (cancel, move) of a later occurrence, carried to the new series' occurrence
     on the same local day; the answer's `not_carried` lists the original starts of the
     changes that have no such occurrence."""
-    from_ = utc(from_)
+    from_ = whole_minute("from", from_)
     now = clock.now()
     settings = get_settings()
     with unit_of_work() as db:
-        old = _active(visible_series(db, actor, series_id, for_update=True))
+        old = _active(db, visible_series(db, actor, series_id, for_update=True))
         old_spec = series_spec(old)
         require_occurrence(old_spec, from_)
         if from_ < now:
@@ -113,17 +116,17 @@ def split(actor: User, series_id: str, from_: datetime, start: datetime | None =
             limit = max(1, limit - _held_before(db, old, from_))
         plan, spec = check_plan(start or from_, old.timezone,
                                 duration_minutes or old.duration_minutes, new_rule, limit, now)
+        spec = replace(spec, ends_before=_carried_end(old, from_, plan.start))
         check_timing(rules_for(db, old.therapist_id), actor, plan.start, now, first=False)
         new = Series(therapist_id=old.therapist_id, client_id=old.client_id, start=plan.start,
                      timezone=plan.timezone, duration_minutes=plan.duration_minutes,
                      rrule=plan.rrule, sessions_limit=plan.sessions_limit, parent_id=old.id,
-                     next_due_at=plan.start)
+                     ends_before=spec.ends_before, next_due_at=plan.start)
         not_carried: list[datetime] = []
 
         def change() -> None:
             changes = _later_changes(db, old.id, from_, old_spec.duration)
             old.ends_before = from_
-            old.status = "ended"
             cancel_from(db, old.id, from_)
             db.add(new)
             db.flush()
@@ -136,7 +139,16 @@ def split(actor: User, series_id: str, from_: datetime, start: datetime | None =
         if actor.role == "client":
             check_within_hours(db, old.therapist_id, Calendar((SeriesState(spec),)).reserved(
                 plan.start, plan.start + timedelta(weeks=settings.conflict_window_weeks)))
-        return {**series_public(new), "not_carried": sorted(not_carried)}
+        return {**series_public(new, statuses(db, [new], now)[new.id]), "not_carried": sorted(not_carried)}
+
+
+def _carried_end(old: Series, from_: datetime, new_start: datetime) -> datetime | None:
+    """Where the new series of a split ends when the old one had already been ended further
+    on: its `ends_before`, shifted by the wall-clock change from `from_` to `new_start`."""
+    if old.ends_before is None:
+        return None
+    tz = zone(old.timezone)
+    return to_instant(to_local(old.ends_before, tz) + (to_local(new_start, tz) - to_local(from_, tz)), tz)
 
 
 def _later_changes(db, series_id: str, from_: datetime, duration: timedelta) -> list[ExceptionSpec]:

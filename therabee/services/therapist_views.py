@@ -18,6 +18,7 @@ from therabee.services.errors import forbidden, invalid
 from therabee.services.occurrences import list_occurrences
 from therabee.services.practice import list_time_off
 from therabee.services.calendar_rows import load
+from therabee.services.series_status import statuses
 
 NEXT_OCCURRENCE_DAYS = 400
 
@@ -61,8 +62,9 @@ def calendar_window(therapist: User, from_: datetime, to: datetime) -> dict:
 
 
 def clients_with_series(therapist: User) -> list[dict]:
-    """The therapist's clients (by name), each with their series: the rule in words, status,
-    pauses and the next occurrence still to take place. Writes nothing."""
+    """The therapist's clients (by name), each with their series: the rule in words, status
+    (series_status), `ends_before` (None unless ended or split), pauses and the next
+    occurrence still to take place. Writes nothing."""
     _require_therapist(therapist)
     now = clock.now()
     with read_only() as db:
@@ -76,7 +78,8 @@ def clients_with_series(therapist: User) -> list[dict]:
         pauses: dict[str, list] = defaultdict(list)
         for p in db.exec(select(Pause).where(Pause.series_id.in_(ids)).order_by(Pause.from_date)):
             pauses[p.series_id].append({"id": p.id, "from": p.from_date, "until": p.until_date})
-        active = [r for r in rows if r.status == "active"]
+        status = statuses(db, rows, now)
+        active = [r for r in rows if status[r.id] == "active"]
         upcoming: dict[str, datetime] = {}
         soon = now + timedelta(days=NEXT_OCCURRENCE_DAYS)
         for row, occurrence in load(db, now, soon, rows=active).pairs(now, soon):
@@ -85,7 +88,8 @@ def clients_with_series(therapist: User) -> list[dict]:
     by_client: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_client[row.client_id].append({
-            "id": row.id, "status": row.status, "rule_in_words": _in_words(row, zone_name),
+            "id": row.id, "status": status[row.id], "ends_before": row.ends_before,
+            "rule_in_words": _in_words(row, zone_name),
             "timezone": row.timezone, "duration_minutes": row.duration_minutes,
             "next_occurrence": upcoming.get(row.id), "pauses": pauses[row.id]})
     people = sorted(clients.values(), key=lambda u: u.name.lower())

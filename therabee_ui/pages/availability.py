@@ -94,6 +94,7 @@ class AvailabilityState(rx.State):
         self.notice, self.error = "", ""
         weekday = WEEKDAYS.index(form.get("weekday", "Monday")) if form.get("weekday") in WEEKDAYS else 0
         start, end = form.get("start", ""), form.get("end", "")
+        end = "24:00" if end == "00:00" else end  # a time field stops at 23:59: "To 00:00" is midnight
         self._set_blocks([dataclasses.asdict(b) for b in self.blocks] + [{"weekday": weekday, "start": start,
                                                                             "end": end}])
 

@@ -21,6 +21,7 @@ class SeriesRow:
     id: str = ""
     rule_in_words: str = ""
     status: str = ""
+    ends_label: str = ""
     next_label: str = ""
     next_start: str = ""
     pauses: str = ""
@@ -38,8 +39,10 @@ class ClientRow:
 
 def _series_row(s: dict, tz: ZoneInfo) -> SeriesRow:
     upcoming: datetime | None = s["next_occurrence"]
+    ends: datetime | None = s["ends_before"] if s["status"] == "active" else None
     return SeriesRow(
         id=s["id"], rule_in_words=s["rule_in_words"], status=s["status"], active=s["status"] == "active",
+        ends_label=f"{ends.astimezone(tz):%a %d %b %Y, %H:%M}" if ends else "",
         next_label=f"{upcoming.astimezone(tz):%a %d %b %Y, %H:%M}" if upcoming else "none",
         next_start=upcoming.isoformat() if upcoming else "",
         pauses=", ".join(f"{p['from']:%d %b}–{p['until']:%d %b %Y}" for p in s["pauses"]))
@@ -110,7 +113,9 @@ def _series_card(s: rx.Var, client: rx.Var) -> rx.Component:
             rx.vstack(
                 rx.text(s.rule_in_words, weight="medium"),
                 rx.hstack(rx.badge(s.status, color_scheme=rx.cond(s.active, "green", "gray"), variant="soft"),
-                          rx.text("Next: " + s.next_label, size="2", color_scheme="gray"), wrap="wrap"),
+                          rx.text("Next: " + s.next_label, size="2", color_scheme="gray"),
+                          rx.cond(s.ends_label != "", rx.text("Ends before " + s.ends_label, size="2",
+                                                              color_scheme="gray")), wrap="wrap"),
                 rx.cond(s.pauses != "", rx.text("Paused " + s.pauses, size="2", color_scheme="orange")),
                 spacing="1", align="start",
             ),
