@@ -1,7 +1,8 @@
-"""calendar loader: find occurrences moved into a window wherever their rule starts
+"""exceptions by new start: find occurrences moved into a window wherever their rule starts
 
-The loader picks a series for a window also when an exception or a session moved one
-of its occurrences there; these indexes keep those two lookups by time.
+The loader picks a series for a window also when an exception moved one of its
+occurrences there, and the horizon job looks for occurrences moved into the horizon:
+both find exceptions by their new start.
 
 Revision ID: 0004
 Revises: 0003
@@ -18,9 +19,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     op.create_index("ix_exceptions_new_start", "exceptions", ["new_start"])
-    op.create_index("ix_sessions_start", "sessions", ["start"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_sessions_start", table_name="sessions")
     op.drop_index("ix_exceptions_new_start", table_name="exceptions")

@@ -126,7 +126,6 @@ class Session(SQLModel, table=True):
         sa.Index("ix_sessions_therapist_start", "therapist_id", "start"),
         sa.Index("ix_sessions_meeting_id", "meeting_id"),
         sa.Index("ix_sessions_status_start", "status", "start"),
-        sa.Index("ix_sessions_start", "start"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -78,10 +78,13 @@ def series_condition(from_: datetime, to: datetime):
     by_rule = sa.and_(Series.start < to,
                       sa.or_(Series.ends_before.is_(None), Series.ends_before > from_),
                       sa.or_(Series.rrule.is_not(None), Series.start >= from_))
-    moved_here = select(OccurrenceException.series_id).where(
-        OccurrenceException.kind == "moved", _in(OccurrenceException.new_start, from_, to))
-    held_here = select(Session.series_id).where(_in(Session.start, from_, to))
-    return sa.or_(by_rule, Series.id.in_(moved_here), Series.id.in_(held_here))
+    # correlated: probed per candidate series (by the identity indexes), only when its
+    # rule cannot reach the window
+    moved_here = sa.exists().where(OccurrenceException.series_id == Series.id,
+                                   OccurrenceException.kind == "moved",
+                                   _in(OccurrenceException.new_start, from_, to))
+    held_here = sa.exists().where(Session.series_id == Series.id, _in(Session.start, from_, to))
+    return sa.or_(by_rule, moved_here, held_here)
 
 
 def load(db: DbSession, from_: datetime, to: datetime, *conditions,
