@@ -26,7 +26,7 @@ pytestmark = pytest.mark.dated
 
 ZONE = "America/New_York"
 TZ = ZoneInfo(ZONE)
-ALWAYS_OPEN = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
+ALWAYS_OPEN = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
 ACTIVE = ("scheduled", "in_progress", "completed", "no_show")
 CANCELLED = ("cancelled", "late_cancelled")
 
@@ -403,7 +403,9 @@ def test_opening_and_cancelling_one_occurrence_at_once_cancellation_always_wins(
 
     therapist = therapist_with_hours(api, "UTC", ALWAYS_OPEN)
     client = register(api, "client", "UTC")
-    starts = [frozen["now"] + timedelta(hours=2 + h) for h in range(ROUNDS)]  # all inside the horizon
+    # on whole hours, 30 minutes long: none crosses midnight, all inside the horizon
+    first = frozen["now"].replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
+    starts = [first + timedelta(hours=h) for h in range(ROUNDS)]
     ids = []
     for start in starts:
         booked = book(api, therapist, therapist, start, rrule=None, duration=30, client_id=client.id)
