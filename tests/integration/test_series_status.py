@@ -1,11 +1,17 @@
 """Issue 12, fault 6: a series' status tells the truth. Ending or splitting it leaves the
 occurrences before the end; until the last of them (moved ones at their new time) has ended
 the series is "active" with its `ends_before`, stays in the client's and the therapist's
-lists, and its remaining occurrences can still be changed."""
+lists, and its remaining occurrences can still be changed.
+
+Series that finish on their own — a one-off, a COUNT or UNTIL rule, a `sessions_limit` — end
+the same way: once their last occurrence that takes place (cancelled, paused and time-off ones
+not counting; a `sessions_limit` series at its last held one) has ended. Expected instants are
+wall-clock arithmetic on an aware New York time (`at(k)` is the k-th week's 10:00)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -189,3 +195,163 @@ def test_a_series_the_old_code_marked_ended_shows_its_remaining_sessions(api, we
     ended = _end(api, client, series_id, at(1))
     assert ended.status_code == 200, ended.text
     assert ended.json()["status"] == "active"  # the first session is still to come
+
+
+# -- series that finish on their own ------------------------------------------------------------
+
+@pytest.fixture
+def parties(api):
+    """A therapist (Mon-Fri 09-17 New York) and a client; `at(k)` is the Tuesday 10:00 New York
+    k weeks after next week's; `book(rrule, **extra)` books from `at(0)` for the client."""
+    therapist = therapist_with_hours(api, ZONE)
+    client = register(api, "client", ZONE)
+    start = next_weekday_at(1, 10, ZONE)
+
+    def book_from_start(rrule: str | None, **extra) -> str:
+        booked = book(api, client, therapist, start, rrule=rrule, duration=MINUTES, **extra)
+        assert booked.status_code == 201, booked.text
+        assert booked.json()["status"] == "active"
+        return booked.json()["id"]
+
+    yield SimpleNamespace(therapist=therapist, client=client, at=lambda k: start + timedelta(weeks=k),
+                          book=book_from_start)
+    clock.set_clock(None)
+
+
+def _everywhere(api, parties, series_id: str, now: datetime, expected: str,
+                next_occurrence: datetime | None = None) -> None:
+    """At `now`: the API (one series and the list), the client's page and the therapist's
+    clients page all say `expected`; an ended series is off the client's page."""
+    _at_time(now)
+    client = parties.client
+    assert _status(api, client, series_id) == expected, now
+    assert _listed(api, client) == {series_id: expected}, now
+    assert [s["id"] for s in _client_page_series(client)] == ([series_id] if expected == "active" else []), now
+    row = _therapist_page_series(parties.therapist)[series_id]
+    assert (row["status"], row["next_occurrence"]) == (expected, next_occurrence), now
+
+
+def _cancel(api, who, series_id: str, instant: datetime) -> None:
+    response = api.post(f"{API}/occurrences/{_id(series_id, instant)}/cancel", headers=who.auth, json={})
+    assert response.status_code == 200, response.text
+
+
+def _active_starts(api, who, series_id: str, from_: datetime, to: datetime) -> list[datetime]:
+    response = api.get(f"{API}/occurrences", headers=who.auth, params={
+        "from": from_.isoformat(), "to": to.isoformat(), "series_id": series_id})
+    assert response.status_code == 200, response.text
+    return sorted(datetime.fromisoformat(o["start"]) for o in response.json()["items"]
+                  if o["status"] not in ("cancelled", "late_cancelled"))
+
+
+SESSION = timedelta(minutes=MINUTES)
+MINUTE = timedelta(minutes=1)
+
+
+def test_a_one_off_ends_when_its_session_has_ended(api, parties):
+    at = parties.at
+    series_id = parties.book(None)
+    _everywhere(api, parties, series_id, at(0) - timedelta(days=1), "active", at(0))
+    _everywhere(api, parties, series_id, at(0) + SESSION - MINUTE, "active")  # in its last minute
+    _everywhere(api, parties, series_id, at(0) + SESSION, "ended")
+    _everywhere(api, parties, series_id, at(0) + timedelta(days=400), "ended")
+    _refused(api.post(f"{API}/series/{series_id}/pauses", headers=parties.client.auth,
+                      json={"from": str(at(1).date()), "until": str(at(2).date())}), "series")
+
+
+def test_a_count_rule_ends_at_its_last_occurrence_that_takes_place(api, parties):
+    """COUNT=4: the fourth is cancelled and the third paused, so the second is the last."""
+    at, client = parties.at, parties.client
+    series_id = parties.book("FREQ=WEEKLY;COUNT=4")
+    _cancel(api, client, series_id, at(3))
+    paused = api.post(f"{API}/series/{series_id}/pauses", headers=client.auth,
+                      json={"from": str(at(2).date()), "until": str(at(2).date())})
+    assert paused.status_code == 201, paused.text
+    assert _active_starts(api, client, series_id, at(0), at(10)) == [at(0), at(1)]
+    _everywhere(api, parties, series_id, at(0) + SESSION, "active", at(1))
+    _everywhere(api, parties, series_id, at(1) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(1) + SESSION, "ended")
+
+
+def test_a_count_rule_whose_first_occurrence_moved_past_the_last_ends_after_it(api, parties):
+    at, client = parties.at, parties.client
+    series_id = parties.book("FREQ=WEEKLY;COUNT=2")
+    later = at(3) + timedelta(days=1)  # Wednesday 10:00, two weeks after the rule's last
+    moved = api.post(f"{API}/occurrences/{_id(series_id, at(0))}/move", headers=client.auth,
+                     json={"start": later.isoformat()})
+    assert moved.status_code == 200, moved.text
+    assert _active_starts(api, client, series_id, at(0), at(10)) == [at(1), later]
+    # the therapist's page names the next one by its identity (original start): the first
+    _everywhere(api, parties, series_id, at(1) + SESSION, "active", at(0))
+    _everywhere(api, parties, series_id, later + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, later + SESSION, "ended")
+
+
+def test_an_until_rule_ends_before_an_occurrence_hidden_by_time_off(api, parties):
+    """UNTIL the date of the third occurrence (the whole day in the zone); the therapist is away
+    that morning, so the second is the last that takes place."""
+    at, client = parties.at, parties.client
+    series_id = parties.book(f"FREQ=WEEKLY;UNTIL={at(2):%Y%m%d}")
+    off = api.post(f"{API}/therapists/me/time-off", headers=parties.therapist.auth,
+                   json={"start": (at(2) - timedelta(hours=1)).isoformat(), "end": (at(2) + SESSION).isoformat()})
+    assert off.status_code == 201, off.text
+    assert _active_starts(api, client, series_id, at(0), at(10)) == [at(0), at(1)]
+    _everywhere(api, parties, series_id, at(1) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(1) + SESSION, "ended")
+
+
+def test_a_sessions_limit_series_ends_at_its_last_held_session(api, parties):
+    """Open-ended weekly, three held sessions; the second is cancelled and does not count, so
+    the fourth occurrence is the third held one and the last."""
+    at, client = parties.at, parties.client
+    series_id = parties.book("FREQ=WEEKLY", sessions_limit=3)
+    _cancel(api, client, series_id, at(1))
+    assert _active_starts(api, client, series_id, at(0), at(10)) == [at(0), at(2), at(3)]
+    _everywhere(api, parties, series_id, at(2) + SESSION, "active", at(3))
+    _everywhere(api, parties, series_id, at(3) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(3) + SESSION, "ended")
+
+
+def test_a_series_with_nothing_left_for_months_is_active_until_its_last_is_cancelled(api, parties):
+    """COUNT=14 with its first eleven paused: nothing takes place for months, yet the last three
+    do; cancelling them one by one ends the series with the last, long before its rule ends."""
+    at, client = parties.at, parties.client
+    series_id = parties.book("FREQ=WEEKLY;COUNT=14")
+    paused = api.post(f"{API}/series/{series_id}/pauses", headers=client.auth,
+                      json={"from": str(at(0).date()), "until": str(at(10).date())})
+    assert paused.status_code == 201, paused.text
+    assert _active_starts(api, client, series_id, at(0), at(20)) == [at(11), at(12), at(13)]
+    _at_time(at(0) - timedelta(days=1))
+    for k in (11, 12):
+        _cancel(api, client, series_id, at(k))
+        assert _status(api, client, series_id) == "active"
+    _cancel(api, client, series_id, at(13))
+    _everywhere(api, parties, series_id, at(0) - timedelta(days=1), "ended")
+
+
+def test_a_sessions_limit_series_paused_for_months_is_active(api, parties):
+    """Two held sessions of an open-ended rule, its first eleven weeks paused: the two come
+    after the pause, months ahead, so the series is active."""
+    at, client = parties.at, parties.client
+    series_id = parties.book("FREQ=WEEKLY", sessions_limit=2)
+    paused = api.post(f"{API}/series/{series_id}/pauses", headers=client.auth,
+                      json={"from": str(at(0).date()), "until": str(at(10).date())})
+    assert paused.status_code == 201, paused.text
+    assert _active_starts(api, client, series_id, at(0), at(20)) == [at(11), at(12)]
+    _everywhere(api, parties, series_id, at(0) - timedelta(days=1), "active", at(11))
+    _everywhere(api, parties, series_id, at(12) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(12) + SESSION, "ended")
+
+
+def test_an_open_ended_series_is_active_without_expanding_it(api, parties, monkeypatch):
+    at = parties.at
+    series_id = parties.book("FREQ=WEEKLY")
+    from therabee.services import series_status
+
+    def no_expansion(*args, **kwargs):
+        raise AssertionError("an open-ended series was expanded to find its status")
+
+    monkeypatch.setattr(series_status, "load", no_expansion)
+    _at_time(at(0) + timedelta(days=3 * 365))
+    assert _status(api, parties.client, series_id) == "active"
+    assert _listed(api, parties.client) == {series_id: "active"}

@@ -148,6 +148,24 @@ def advance_cursor(series: SeriesSpec, before: datetime) -> Cursor | None:
     return last or series.cursor
 
 
+def last_start(series: SeriesSpec) -> datetime | None:
+    """The original start (aware UTC) of the last occurrence the rule gives — a one-off's
+    start, a COUNT rule's last, the last at or before UNTIL — before `ends_before` when it
+    is set. None when there is no last one: the rule is open-ended (no COUNT, no UNTIL, no
+    `ends_before`), or gives nothing. Exceptions, pauses and `sessions_limit` are not
+    applied. Counts on from the cursor, so the cost follows the occurrences after it."""
+    rule = series.rule
+    if rule is not None and rule.count is None and rule.until is None and series.ends_before is None:
+        return None
+    base = series.cursor
+    if base is None or (series.ends_before is not None and base.start >= series.ends_before):
+        base = Cursor(series.start, 0)  # a cursor at or past the end gives nothing before it
+    last = None
+    for instant, _ in _instants(series, base):
+        last = instant
+    return last
+
+
 def next_start_at_or_after(series: SeriesSpec, instant: datetime) -> datetime | None:
     """The first original start at or after `instant`, or None when the rule has ended."""
     for start, _ in _instants(series, _base(series, instant)):

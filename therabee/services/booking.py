@@ -23,7 +23,7 @@ from therabee.services.locks import lock_therapist
 from therabee.services.calendar_checks import REACH
 from therabee.services.calendar_rows import collision, load
 from therabee.services.practice import check_timing, rules_for
-from therabee.services.series_status import series_status, statuses
+from therabee.services.series_status import statuses
 from therabee.settings import get_settings
 
 
@@ -140,7 +140,8 @@ def book(actor: User, *, therapist_id: str, client_id: str | None, start: dateti
                      rrule=plan.rrule, sessions_limit=plan.sessions_limit, next_due_at=plan.start)
         db.add(row)
         db.flush()
-        return series_public(row, series_status(row, now, None))
+        # Its first occurrence is still to come: not in the past, not in time away.
+        return series_public(row, "active")
 
 
 def list_series(actor: User) -> list[dict]:
