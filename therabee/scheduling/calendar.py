@@ -74,9 +74,9 @@ class Calendar:
 
     def _expand(self, state: SeriesState, from_: datetime, to: datetime,
                 hide_away: bool) -> list[Occurrence]:
-        away = self.away.get(state.therapist_id, ()) if hide_away else ()
+        away = [Interval(a.start, a.end) for a in self.away.get(state.therapist_id, ())]
         return expand(state.spec, from_, to, state.exceptions, state.pauses, state.sessions,
-                      [Interval(a.start, a.end) for a in away])
+                      away, keep_hidden=not hide_away)
 
     def occurrences(self, from_: datetime, to: datetime) -> list[Occurrence]:
         """Every visible occurrence starting in `[from_, to)` (cancelled ones included,

@@ -226,12 +226,15 @@ def _resolve(series: SeriesSpec, original: datetime, exception: ExceptionSpec | 
 def expand(series: SeriesSpec, from_: datetime, to: datetime,
            exceptions: Iterable[ExceptionSpec] = (), pauses: Sequence[PauseSpec] = (),
            sessions: Iterable[SessionSpec] = (),
-           time_off: Sequence[Interval] = ()) -> list[Occurrence]:
+           time_off: Sequence[Interval] = (), keep_hidden: bool = False) -> list[Occurrence]:
     """Occurrences of `series` whose start (moved or not) lies in `[from_, to)`, by start.
 
     `exceptions` and `sessions` must include every one whose original or current start
-    is in the window (for a series with `sessions_limit`: all of them). Paused and
-    time-off occurrences are left out; cancelled ones are returned with their status.
+    is in the window (for a series with `sessions_limit`: all of them, and `time_off`
+    from its start). Paused and time-off occurrences are left out (`keep_hidden` keeps
+    the time-off ones, for the time they reserve; `time_off` still decides which held
+    occurrence ends a `sessions_limit` series); cancelled ones are returned with their
+    status.
     """
     tz = zone(series.zone)
     by_exception = {e.original_start: e for e in exceptions}
@@ -254,7 +257,7 @@ def expand(series: SeriesSpec, from_: datetime, to: datetime,
                 and original not in by_session:
             continue
         occurrence = _resolve(series, original, by_exception.get(original),
-                              by_session.get(original), tz, pauses, time_off)
+                              by_session.get(original), tz, pauses, () if keep_hidden else time_off)
         if occurrence is not None and from_ <= occurrence.start < to:
             found.append(occurrence)
     found.sort(key=lambda o: (o.start, o.series_id))

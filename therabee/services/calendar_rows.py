@@ -101,7 +101,10 @@ def load(db: DbSession, from_: datetime, to: datetime, *conditions,
     therapists = sorted({row.therapist_id for row in by_id.values()} | (
         {therapist_id} if therapist_id else set()))
     pad = rules_for(db, therapist_id).pad if therapist_id else timedelta(0)
-    away = away_intervals(db, therapists, from_, to)
+    # a sessions_limit series counts its held occurrences from its start: time off
+    # before the window decides which one is its last
+    away_from = min([from_] + [row.start for row in by_id.values() if row.sessions_limit is not None])
+    away = away_intervals(db, therapists, away_from, to)
     if not by_id:
         return Loaded(Calendar((), away, pad), {})
     ids = list(by_id)
