@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
+from typing import TypeVar
 
 import sqlalchemy as sa
 from icalendar import Calendar, Event, vRecur
@@ -31,6 +33,7 @@ from therabee.services.calendar_rows import load, series_spec
 from therabee.services.people import user_for_feed_token
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Exceptions, pauses, time off and holidays are written this far ahead of now; beyond it
 # a series goes on as its rule says (calendar apps fetch the feed again long before).
@@ -42,65 +45,62 @@ SUMMARY = "Therapy session"
 
 def feed(token: str) -> bytes:
     """The calendar of the user owning `token`, as iCalendar bytes; raises ServiceError 404
-    for an unknown or rotated token. A series that cannot be written is left out and
-    logged by id; the rest of the feed is still served."""
+    for an unknown or rotated token. A series that cannot be read or written is left out
+    and logged by id; the rest of the feed is still served."""
     user = user_for_feed_token(token)
-    now = clock.now()
+    with read_only() as db:
+        rows = list(db.exec(select(Series).where(series_filter(user)).order_by(Series.start)))
+        rows = [row for row in rows if _guarded(row, series_spec) is not None]
+        from_, to = _window(db, rows, clock.now())
+        found = _occurrences(db, rows, from_, to)
     calendar = Calendar()
     calendar.add("prodid", "-//Therabee//Therabee calendar//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Therabee sessions")
-    first, last = now, now
-    with read_only() as db:
-        rows = list(db.exec(select(Series).where(series_filter(user)).order_by(Series.start)))
-        changed = _changed_instants(db, [row.id for row in rows])
-        for row in rows:
-            try:
-                from_, to = _window(row, changed[row.id], now)
-                events = _series_events(row, _occurrences(db, [row], from_, to), to)
-            except sa.exc.SQLAlchemyError:
-                raise  # the database failing is the whole request's error, not one series'
-            except Exception:
-                log.exception("calendar feed: series %s left out", row.id)
-                continue
-            for event in events:
-                calendar.add_component(event)
-            first, last = min(first, from_), max(last, to)
-    calendar.add_missing_timezones(first.date() - timedelta(days=1), (last + ZONES_AHEAD).date())
+    for row in rows:
+        for event in _guarded(row, lambda r: _series_events(r, found[r.id], to)) or []:
+            calendar.add_component(event)
+    calendar.add_missing_timezones(from_.date() - timedelta(days=1), (to + ZONES_AHEAD).date())
     return calendar.to_ical()
 
 
-def _occurrences(db: DbSession, rows: list[Series], from_: datetime, to: datetime) -> list[Occurrence]:
-    """Every occurrence of these series whose (moved) start is in `[from_, to)`, any status."""
-    return load(db, from_, to, rows=rows).calendar.occurrences(from_, to)
+def _guarded(row: Series, step: Callable[[Series], T]) -> T | None:
+    """`step(row)`, or None when it fails: the series is logged by id (nothing private)
+    and left out, so one bad series never breaks a whole feed."""
+    try:
+        return step(row)
+    except Exception:
+        log.exception("calendar feed: series %s left out", row.id)
+        return None
 
 
-def _changed_instants(db: DbSession, series_ids: list[str]) -> defaultdict[str, list[datetime]]:
-    """Per series, the earliest and latest instants its exceptions, sessions and pauses
-    touch (original and moved starts): a move may take an occurrence anywhere."""
-    found: defaultdict[str, list[datetime]] = defaultdict(list)
-    if not series_ids:
-        return found
-    for table, moved in ((OccurrenceException, OccurrenceException.new_start), (Session, Session.start)):
-        query = (select(table.series_id, sa.func.min(table.original_start), sa.func.max(table.original_start),
-                        sa.func.min(moved), sa.func.max(moved))
-                 .where(table.series_id.in_(series_ids)).group_by(table.series_id))
-        for series_id, *instants in db.exec(query):
-            found[series_id] += [i for i in instants if i is not None]
-    pauses = (select(Pause.series_id, sa.func.max(Pause.until_date))
-              .where(Pause.series_id.in_(series_ids)).group_by(Pause.series_id))
-    for series_id, last_day in db.exec(pauses):
-        # two days after the last paused day at 00:00 UTC is after its end in every zone
-        found[series_id].append(datetime.combine(last_day + timedelta(days=2), time(), timezone.utc))
+def _occurrences(db: DbSession, rows: list[Series], from_: datetime,
+                 to: datetime) -> defaultdict[str, list[Occurrence]]:
+    """Every occurrence of these series whose (moved) start is in `[from_, to)`, any
+    status, by series id."""
+    found: defaultdict[str, list[Occurrence]] = defaultdict(list)
+    for occurrence in load(db, from_, to, rows=rows).calendar.occurrences(from_, to):
+        found[occurrence.series_id].append(occurrence)
     return found
 
 
-def _window(row: Series, changed: list[datetime], now: datetime) -> tuple[datetime, datetime]:
-    """`[from_, to)` over which a series is expanded: from its first start, through every
-    instant its changes touch, to FEED_AHEAD beyond now (or beyond its start)."""
-    from_ = min([row.start, *changed])
-    to = max([max(now, row.start) + FEED_AHEAD, *(c + timedelta(minutes=1) for c in changed)])
-    return from_, to
+def _window(db: DbSession, rows: list[Series], now: datetime) -> tuple[datetime, datetime]:
+    """`[from_, to)` the feed expands: from the first start, through every instant the
+    series' exceptions, sessions and pauses touch (a move may take an occurrence
+    anywhere), to FEED_AHEAD beyond now or beyond the last series' start."""
+    ids = [row.id for row in rows]
+    touched = [row.start for row in rows]
+    for table, moved in ((OccurrenceException, OccurrenceException.new_start), (Session, Session.start)):
+        touched += db.exec(select(sa.func.min(table.original_start), sa.func.max(table.original_start),
+                                  sa.func.min(moved), sa.func.max(moved))
+                           .where(table.series_id.in_(ids))).one()
+    touched = [t for t in touched if t is not None]
+    ends = [now + FEED_AHEAD, *(row.start + FEED_AHEAD for row in rows),
+            *(t + timedelta(minutes=1) for t in touched)]
+    last_paused = db.exec(select(sa.func.max(Pause.until_date)).where(Pause.series_id.in_(ids))).one()
+    if last_paused is not None:  # two days after it at 00:00 UTC is after its end in any zone
+        ends.append(datetime.combine(last_paused + timedelta(days=2), time(), timezone.utc))
+    return min(touched, default=now), max(ends)
 
 
 def _series_events(row: Series, occurrences: list[Occurrence], to: datetime) -> list[Event]:
@@ -159,18 +159,16 @@ def _master(row: Series, spec: SeriesSpec, covered: list[datetime], shown: dict[
     master.add("dtstart", row.start.astimezone(tz))
     master.add("duration", spec.duration)
     master.add("rrule", _rrule(spec.rule, end))
-    gone = [_rule_wall(row, original) for original in covered if original not in shown]
+    gone = [_recurrence_id(row, original) for original in covered if original not in shown]
     if gone:
         master.add("exdate", gone)
     events = [master]
     for original in covered:
         occurrence = shown.get(original)
-        if occurrence is None or (occurrence.start, occurrence.end) == (original, original + spec.duration):
+        if occurrence is None or _as_the_rule_says(row, occurrence, spec.duration):
             continue
-        override = _event(row, _uid(row.id))
-        override.add("recurrence-id", _rule_wall(row, original))
-        override.add("dtstart", occurrence.start.astimezone(tz))
-        override.add("dtend", occurrence.end.astimezone(tz))
+        override = _single(row, occurrence, _uid(row.id))
+        override.add("recurrence-id", _recurrence_id(row, original))
         events.append(override)
     return events
 
@@ -188,10 +186,10 @@ def _rrule(rule: Rule, end: datetime | None) -> vRecur:
 
 
 def _single(row: Series, occurrence: Occurrence, uid: str) -> Event:
-    tz = zone(row.timezone)
+    """A VEVENT at the occurrence's own start and end."""
     event = _event(row, uid)
-    event.add("dtstart", occurrence.start.astimezone(tz))
-    event.add("dtend", occurrence.end.astimezone(tz))
+    event.add("dtstart", _written(row, occurrence.start))
+    event.add("dtend", _written(row, occurrence.end))
     return event
 
 
@@ -204,14 +202,38 @@ def _event(row: Series, uid: str) -> Event:
 
 
 def _rule_wall(row: Series, original: datetime) -> datetime:
-    """An original start as the rule writes it in the series' zone: the first start's time
-    of day on that date, which in a DST gap is not the instant's own reading (02:30, not
-    03:30), so EXDATE and RECURRENCE-ID match the instance a calendar app computes."""
+    """The naive wall-clock time the rule writes for an original start: the first start's
+    time of day on that date in the series' zone. In a DST gap it is not the instant's own
+    reading (02:30, not 03:30): calendar apps compute instances from it."""
     tz = zone(row.timezone)
-    wall = datetime.combine(to_local(original, tz).date(), to_local(row.start, tz).time())
-    if to_instant(wall, tz) == original:
-        return wall.replace(tzinfo=tz)
-    return original.astimezone(tz)
+    return datetime.combine(to_local(original, tz).date(), to_local(row.start, tz).time())
+
+
+def _recurrence_id(row: Series, original: datetime) -> datetime:
+    """An original start as EXDATE and RECURRENCE-ID name it: the rule's wall-clock time
+    with the series' TZID, so it matches the instance a calendar app computes."""
+    tz = zone(row.timezone)
+    wall = _rule_wall(row, original)
+    return wall.replace(tzinfo=tz) if to_instant(wall, tz) == original else original.astimezone(tz)
+
+
+def _as_the_rule_says(row: Series, occurrence: Occurrence, duration: timedelta) -> bool:
+    """Does the rule's own instance say this occurrence, whether a calendar app adds its
+    DURATION on the wall clock or in elapsed time? Not when it moved or was made longer or
+    shorter, nor when a DST change falls inside it."""
+    tz = zone(row.timezone)
+    wall, original = _rule_wall(row, occurrence.original_start), occurrence.original_start
+    return (occurrence.start == original == to_instant(wall, tz)
+            and occurrence.end == original + duration == to_instant(wall + duration, tz))
+
+
+def _written(row: Series, instant: datetime) -> datetime:
+    """An instant in the series' zone, or in UTC when its wall-clock time would read back
+    as another instant (the second 01:30 of a night the clocks go back)."""
+    tz = zone(row.timezone)
+    if to_instant(to_local(instant, tz), tz) == instant:
+        return instant.astimezone(tz)
+    return instant.astimezone(timezone.utc)
 
 
 def _uid(series_id: str, original: datetime | None = None) -> str:
