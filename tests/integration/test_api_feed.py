@@ -35,11 +35,15 @@ def _utc(value) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def _feed(api, who) -> icalendar.Calendar:
-    response = api.get(_feed_path(api, who))
+def _calendar_at(api, path: str) -> icalendar.Calendar:
+    response = api.get(path)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/calendar")
     return icalendar.Calendar.from_ical(response.content)
+
+
+def _feed(api, who) -> icalendar.Calendar:
+    return _calendar_at(api, _feed_path(api, who))
 
 
 def _expanded(calendar: icalendar.Calendar, from_: datetime, to: datetime) -> set[tuple[datetime, datetime]]:
@@ -48,10 +52,7 @@ def _expanded(calendar: icalendar.Calendar, from_: datetime, to: datetime) -> se
 
 
 def _feed_instants(api, path: str, from_: datetime, to: datetime) -> set[tuple[datetime, datetime]]:
-    response = api.get(path)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/calendar")
-    return _expanded(icalendar.Calendar.from_ical(response.content), from_, to)
+    return _expanded(_calendar_at(api, path), from_, to)
 
 
 def _table(*starts: datetime, minutes: int = 50) -> set[tuple[datetime, datetime]]:
