@@ -583,3 +583,29 @@ def test_a_split_to_every_other_week_says_which_later_change_it_could_not_carry(
     items = _items(api, w.client, nth(5) - timedelta(days=1), nth(10) - timedelta(days=1))
     assert _scheduled_starts(items) == {nth(5) + timedelta(hours=1), nth(9) + timedelta(hours=1)}
     assert [datetime.fromisoformat(s) for s in split.json()["not_carried"]] == [nth(6)]
+
+
+# --- A sessions_limit series counts its held sessions from its start, whatever the window ---
+
+def test_a_limited_series_ends_at_the_same_session_whatever_window_is_listed(api):
+    """Weekly, `sessions_limit: 3`, time off over #2: the sessions are #1, #3, #4 — also
+    when a later window is listed alone (the time off lies before it) — and #4's time is
+    busy for another client."""
+    therapist = therapist_with_hours(api, ZONE)
+    client, other = register(api, "client", ZONE), register(api, "client", ZONE)
+    start = next_weekday_at(1, 10, ZONE, weeks_ahead=1)
+    booked = book(api, client, therapist, start, sessions_limit=3)
+    assert booked.status_code == 201, booked.text
+    series_id = booked.json()["id"]
+    nth = [start + timedelta(weeks=k) for k in range(6)]  # 10:00 New York every Tuesday
+    off = api.post(f"{API}/therapists/me/time-off", headers=therapist.auth, json={
+        "start": (nth[1] - timedelta(hours=1)).isoformat(), "end": (nth[1] + timedelta(hours=2)).isoformat()})
+    assert off.status_code == 201, off.text
+    expected = [_id(series_id, nth[k]) for k in (0, 2, 3)]
+    wide = _items(api, client, nth[0] - timedelta(days=1), nth[0] + timedelta(weeks=8))
+    assert [i["id"] for i in wide] == expected
+    late = _items(api, client, nth[3] - timedelta(days=1), nth[3] + timedelta(days=1))
+    assert [i["id"] for i in late] == expected[2:]
+    refused = book(api, other, therapist, nth[3], rrule=None)
+    assert refused.status_code == 409, refused.text
+    assert _conflict_ids(refused) == {expected[2]}
