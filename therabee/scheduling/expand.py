@@ -16,7 +16,9 @@ from therabee.scheduling.rules import Rule
 from therabee.scheduling.timezones import to_instant, to_local, zone
 
 ACTIVE_STATUSES = frozenset({"scheduled", "in_progress", "completed", "no_show"})
-HELD_STATUSES = frozenset({"scheduled", "in_progress", "completed"})
+# held: counts toward `sessions_limit` (API.md: cancelled, late-cancelled and paused
+# occurrences don't count; a no-show was held for the client and counts)
+HELD_STATUSES = frozenset({"scheduled", "in_progress", "completed", "no_show"})
 CANCELLED_STATUSES = frozenset({"cancelled", "late_cancelled"})
 
 
