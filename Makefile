@@ -72,6 +72,15 @@ test: $(STAMP) services chromium
 	$(VENV)/bin/lint-imports
 	$(MAKE) --no-print-directory test-dates
 
+# The calendar against the reference model (reliability/reference_calendar.py) with many more
+# examples than `make test` runs: the stateful API test (2000 runs of up to 30 steps) and the
+# property tests of the pure expansion (FEED=1 adds the feed round). Takes an hour or more;
+# not part of `make test`.
+.PHONY: test-deep
+test-deep: $(STAMP) services
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest tests/integration/test_calendar_stateful.py \
+		tests/unit/test_calendar_reference_properties.py
+
 # The date-sensitive tests (marked `dated`) once per pinned date, each at 10:00 UTC: the day
 # before and the day of each DST change this year in America/New_York and Europe/Berlin,
 # 31 December, 29 February of the next leap year, and today (therabee/testing/dates.py).

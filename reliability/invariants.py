@@ -2,16 +2,18 @@
 
 `check(engine, ...)` returns a `Verdict`: one entry per invariant with its violations
 (empty = holds). A scenario fails when any invariant has a violation. The checker
-reads PostgreSQL with plain SQL plus the service layer's own window expansion, so it
-sees what the product sees; it never writes.
+reads PostgreSQL with plain SQL and expands the calendar with the reference model
+(reliability/reference_calendar.py), not with the product's code, so a wrong expansion
+in the product cannot hide its own faults; it never writes.
 
 Invariants (DESIGN.md rules 3, 5, 7 and the meeting life cycle):
 - sessions_unique: one session per occurrence identity (series_id, original_start);
-- no_double_booking: no two active occurrences (virtual or materialized) of one
-  therapist overlap, over the checked window;
+- no_double_booking: no two active occurrences (virtual or materialized, moved ones
+  wherever they went) of one therapist overlap, over the checked window;
 - intent_consistent: every session and exception belongs to an occurrence of its
-  series' rule, with the series' parties, and nothing active lies past a series'
-  end or inside one of its pauses;
+  series' rule, with the series' parties; nothing active lies past a series' end or
+  inside one of its pauses, and no live session is on time off or past its series'
+  sessions_limit;
 - no_lost_bookings / no_lost_cancels: what the API acknowledged is in the database;
 - unique_meetings, no_orphaned_meetings, no_dangling_meetings, meetings_settled:
   with the video provider's meeting list, every meeting is held by exactly one session,
@@ -26,15 +28,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from sqlmodel import Session as DbSession
-from sqlmodel import select
 
-from therabee.db.models import OccurrenceException, Pause, Series
+from reliability import reference_calendar as ref
 from therabee.db.types import UTCDateTime
-from therabee.scheduling.expand import ACTIVE_STATUSES, CANCELLED_STATUSES, is_occurrence
-from therabee.scheduling.timezones import to_local, zone
-from therabee.services.calendar_rows import load, series_spec
 
+ACTIVE_STATUSES = ("completed", "in_progress", "no_show", "scheduled")
+CANCELLED_STATUSES = tuple(sorted(ref.NOT_HAPPENING))
 LIVE_MEETING_STATUSES = ("scheduled", "in_progress")
 AGENDA_PREFIX = "ref:"
 
@@ -66,7 +65,7 @@ class Verdict:
 
 
 # the instant columns the plain SQL below reads, typed so they come back aware UTC
-_INSTANTS = {name: UTCDateTime() for name in ("original_start", "start", "end")}
+_INSTANTS = {name: UTCDateTime() for name in ("original_start", "start", "end", "ends_before", "new_start")}
 
 
 def _rows(connection, sql: str, **params) -> list:
@@ -80,44 +79,101 @@ def _sessions_unique(connection) -> list[str]:
 
 
 def _materialized_overlaps(connection) -> list[str]:
-    active = tuple(sorted(ACTIVE_STATUSES))
     return [f"therapist {t}: sessions {a} and {b} overlap" for t, a, b in _rows(connection, """
         SELECT a.therapist_id, a.id, b.id FROM sessions a JOIN sessions b
           ON a.therapist_id = b.therapist_id AND a.id < b.id
          AND a.start < b."end" AND b.start < a."end"
-        WHERE a.status IN :active AND b.status IN :active""".replace(":active", repr(active)))]
+        WHERE a.status IN :active AND b.status IN :active""".replace(":active", repr(ACTIVE_STATUSES)))]
 
 
-def _virtual_overlaps(db: DbSession, from_: datetime, to: datetime) -> list[str]:
-    """Expand every therapist's series over the window, as the product does; any overlap of
-    two active occurrences is a double booking (buffers are practice rules, not this one)."""
-    by_therapist: dict[str, list[Series]] = defaultdict(list)
-    for row in db.exec(select(Series)):
-        by_therapist[row.therapist_id].append(row)
+def reference_calendar(connection) -> ref.Calendar:
+    """The database as the reference calendar: every series with its exceptions, sessions
+    and pauses, and each therapist's time off and public holidays. A session is the last
+    word on its occurrence: its status and its time override an exception's."""
+    series = {}
+    for sid, therapist_id, client_id, start, zone_name, minutes, rrule, limit, ends_before in _rows(connection, """
+            SELECT id, therapist_id, client_id, start, timezone, duration_minutes, rrule, sessions_limit,
+                   ends_before FROM series"""):
+        series[sid] = ref.Series(sid, therapist_id, client_id, start, zone_name, timedelta(minutes=minutes), rrule,
+                                 limit, ends_before)
+    for sid, original, kind, new_start, new_minutes in _rows(connection, """
+            SELECT series_id, original_start, kind, new_start, new_duration_minutes FROM exceptions"""):
+        if sid not in series:
+            continue
+        if kind == "moved" and new_start is not None:
+            series[sid].moved[original] = (new_start, timedelta(minutes=new_minutes) if new_minutes
+                                           else series[sid].duration)
+        elif kind != "moved":
+            series[sid].status[original] = kind
+    for sid, original, start, end, status in _rows(connection, """
+            SELECT series_id, original_start, start, "end", status FROM sessions"""):
+        row = series.get(sid)
+        if row is None:
+            continue
+        row.status.pop(original, None)
+        row.moved.pop(original, None)
+        if status != "scheduled":
+            row.status[original] = status
+        if (start, end) != (original, original + row.duration):
+            row.moved[original] = (start, end - start)
+    for sid, first, last in _rows(connection, "SELECT series_id, from_date, until_date FROM pauses"):
+        if sid in series:
+            series[sid].pauses.append((first, last))
+    away: dict[str, list] = defaultdict(list)
+    for therapist_id, start, end in _rows(connection, 'SELECT therapist_id, start, "end" FROM time_off'):
+        away[therapist_id].append((start, end))
+    starts = [s.start for s in series.values()] or [datetime.now(timezone.utc)]
+    for therapist_id, country, zone_name in _rows(connection, """
+            SELECT r.therapist_id, r.holidays_country, a.timezone FROM practice_rules r
+              LEFT JOIN availability a ON a.therapist_id = r.therapist_id
+            WHERE r.holidays_country IS NOT NULL"""):
+        away[therapist_id] += ref.holiday_intervals(country, zone_name or "UTC", min(starts) - timedelta(days=400),
+                                                    max(starts) + timedelta(days=800))
+    return ref.Calendar(list(series.values()), dict(away))
+
+
+def _virtual_overlaps(calendar: ref.Calendar, from_: datetime, to: datetime) -> list[str]:
+    """Any overlap of two active occurrences of one therapist in the window is a double
+    booking (buffers are practice rules, not this one)."""
     found = []
-    for therapist_id, rows in by_therapist.items():
-        occurrences = [o for _, o in load(db, from_, to, rows=rows).pairs(from_, to) if o.status in ACTIVE_STATUSES]
-        occurrences.sort(key=lambda o: (o.start, o.end))
+    for therapist_id in sorted({s.therapist_id for s in calendar.series}):
+        occurrences = sorted((o for o in calendar.occurrences(from_, to, therapist_id) if o.active),
+                             key=lambda o: (o.start, o.end))
         latest = None
         for occurrence in occurrences:
             if latest is not None and occurrence.start < latest.end:
-                found.append(f"therapist {therapist_id}: {latest.id.to_string()} and "
-                             f"{occurrence.id.to_string()} overlap")
+                found.append(f"therapist {therapist_id}: {_name(latest)} and {_name(occurrence)} overlap")
             if latest is None or occurrence.end > latest.end:
                 latest = occurrence
     return found
 
 
-def _paused(row: Series, pauses: list[Pause], instant: datetime) -> bool:
-    day = to_local(instant, zone(row.timezone)).date() if pauses else None
-    return any(p.from_date <= day <= p.until_date for p in pauses)
+def _name(occurrence: ref.Occurrence) -> str:
+    return f"{occurrence.series_id}:{occurrence.original_start:%Y%m%dT%H%M%SZ}"
 
 
-def _intent(db: DbSession, connection) -> list[str]:
-    series = {row.id: row for row in db.exec(select(Series))}
-    pauses: dict[str, list[Pause]] = defaultdict(list)
-    for pause in db.exec(select(Pause)):
-        pauses[pause.series_id].append(pause)
+def _is_rule_start(series: ref.Series, instant: datetime) -> bool:
+    return instant in ref.rule_starts(series, instant + timedelta(seconds=1), ignore_end=True)
+
+
+def _why_not_held(calendar: ref.Calendar, series: ref.Series, original: datetime, start: datetime,
+                  end: datetime, status: str) -> str | None:
+    """Why an active session should not be active (None: it should)."""
+    if series.ends_before is not None and original >= series.ends_before:
+        return "active after its series ended"
+    day = ref.to_local(original, series.zone).date()
+    if any(first <= day <= last for first, last in series.pauses):
+        return "active inside a pause"
+    if status not in LIVE_MEETING_STATUSES or calendar.occurrence(series.id, original) is not None:
+        return None
+    if any(a < end and start < b for a, b in calendar.away.get(series.therapist_id, [])):
+        return "live on the therapist's time off"
+    return "live past its series' sessions_limit"
+
+
+def _intent(calendar: ref.Calendar, connection) -> list[str]:
+    series = {s.id: s for s in calendar.series}
+    parties = {sid: (t, c) for sid, t, c in _rows(connection, "SELECT id, therapist_id, client_id FROM series")}
     wrong = []
     for sid, series_id, therapist_id, client_id, original, start, end, status in _rows(connection, """
             SELECT id, series_id, therapist_id, client_id, original_start, start, "end", status
@@ -126,24 +182,23 @@ def _intent(db: DbSession, connection) -> list[str]:
         if row is None:
             wrong.append(f"session {sid}: no series {series_id}")
             continue
-        if (therapist_id, client_id) != (row.therapist_id, row.client_id):
+        if (therapist_id, client_id) != parties[series_id]:
             wrong.append(f"session {sid}: parties differ from its series")
-        if not is_occurrence(series_spec(row), original):
+        if not _is_rule_start(row, original):
             wrong.append(f"session {sid}: {original.isoformat()} is not an occurrence of its rule")
         if end <= start:
             wrong.append(f"session {sid}: ends before it starts")
         if status in ACTIVE_STATUSES:
-            ends_before = row.ends_before
-            if ends_before is not None and original >= ends_before:
-                wrong.append(f"session {sid}: active after its series ended")
-            if _paused(row, pauses[series_id], original):
-                wrong.append(f"session {sid}: active inside a pause")
-    for exception in db.exec(select(OccurrenceException)):
-        row = series.get(exception.series_id)
-        if row is None or not is_occurrence(series_spec(row), exception.original_start):
-            wrong.append(f"exception {exception.id}: not an occurrence of series {exception.series_id}")
-        elif exception.kind == "moved" and exception.new_start is None:
-            wrong.append(f"exception {exception.id}: moved without a new start")
+            why = _why_not_held(calendar, row, original, start, end, status)
+            if why:
+                wrong.append(f"session {sid}: {why}")
+    for eid, series_id, original, kind, new_start in _rows(connection, """
+            SELECT id, series_id, original_start, kind, new_start FROM exceptions"""):
+        row = series.get(series_id)
+        if row is None or not _is_rule_start(row, original):
+            wrong.append(f"exception {eid}: not an occurrence of series {series_id}")
+        elif kind == "moved" and new_start is None:
+            wrong.append(f"exception {eid}: moved without a new start")
     for series_id, start in _rows(connection, """
             SELECT e.series_id, e.original_start FROM exceptions e JOIN sessions s
               ON s.series_id = e.series_id AND s.original_start = e.original_start
@@ -221,11 +276,12 @@ def check(engine: sa.Engine, *, now: datetime | None = None, weeks: int = 12,
     """
     now = now or datetime.now(timezone.utc)
     verdict = Verdict()
-    with engine.connect() as connection, DbSession(bind=connection) as db:
+    with engine.connect() as connection:
+        calendar = reference_calendar(connection)
         verdict.add("sessions_unique", _sessions_unique(connection))
         verdict.add("no_double_booking", _materialized_overlaps(connection)
-                    + _virtual_overlaps(db, now - timedelta(days=2), now + timedelta(weeks=weeks)))
-        verdict.add("intent_consistent", _intent(db, connection))
+                    + _virtual_overlaps(calendar, now - timedelta(days=2), now + timedelta(weeks=weeks)))
+        verdict.add("intent_consistent", _intent(calendar, connection))
         lost, not_cancelled = _lost(connection, booked or [], cancelled or [])
         verdict.add("no_lost_bookings", lost)
         verdict.add("no_lost_cancels", not_cancelled)

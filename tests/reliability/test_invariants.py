@@ -160,3 +160,55 @@ def test_a_meeting_left_at_the_old_time_is_out_of_step(world):
                  " WHERE id = :id", id=ids["session"])
     assert check(engine, now=NOW, meetings=MEETINGS).ok
     assert check(engine, now=NOW, meetings=MEETINGS, settle_meetings=True).broken == {"meetings_in_step": 1}
+
+
+def _series(engine, ids: dict, series_id: str, start, rrule: str | None, **extra) -> None:
+    columns = "".join(f", {k}" for k in extra)
+    values = "".join(f", :{k}" for k in extra)
+    _sql(engine, f"""INSERT INTO series (id, therapist_id, client_id, start, timezone, duration_minutes, rrule,
+                     status, cursor_index, created_at{columns})
+                     VALUES (:id, :t, :c, :start, 'UTC', 50, :rrule, 'active', 0, now(){values})""",
+         id=series_id, t=ids["therapist"], c=ids["client"], start=start, rrule=rrule, **extra)
+
+
+def test_an_occurrence_moved_weeks_away_onto_another_is_caught(world):
+    engine, ids = world
+    _series(engine, ids, "one-off", FIRST + timedelta(days=1, hours=3), None)
+    _sql(engine, """INSERT INTO exceptions (id, series_id, original_start, kind, new_start, created_at)
+                    VALUES ('far', 'one-off', :original, 'moved', :new_start, now())""",
+         original=FIRST + timedelta(days=1, hours=3), new_start=FIRST + timedelta(weeks=10, minutes=20))
+    verdict = check(engine, now=NOW)
+    assert verdict.broken == {"no_double_booking": 1}
+    assert "one-off:" in verdict.results["no_double_booking"][0]
+
+
+def test_a_sessions_limit_series_lengthened_by_time_off_before_the_window_is_caught(world):
+    """Two held sessions: the first was on time off two weeks ago, so the second held one is
+    this week's, on the world series' first session. The window starts two days ago: only a
+    checker that counts held occurrences from the series' start sees it."""
+    engine, ids = world
+    _series(engine, ids, "limited", FIRST - timedelta(weeks=2), "FREQ=WEEKLY", sessions_limit=2)
+    assert check(engine, now=NOW).ok
+    _sql(engine, """INSERT INTO time_off (id, therapist_id, start, "end", created_at)
+                    VALUES ('away', :t, :start, :end, now())""",
+         t=ids["therapist"], start=FIRST - timedelta(weeks=2, hours=1), end=FIRST - timedelta(weeks=2, hours=-2))
+    verdict = check(engine, now=NOW)
+    assert verdict.broken == {"no_double_booking": 1}, verdict.as_dict()
+
+
+def test_a_live_session_past_its_sessions_limit_or_on_time_off_is_caught(world):
+    engine, ids = world
+    week = FIRST + timedelta(weeks=1)
+    _copy_session(engine, ids["session"], original_start=week, start=week, end=week + timedelta(minutes=50),
+                  meeting_id=None, meeting_state="none")
+    _sql(engine, "UPDATE series SET sessions_limit = 1 WHERE id = :id", id=ids["series"])
+    verdict = check(engine, now=NOW, meetings=MEETINGS)
+    assert verdict.broken == {"intent_consistent": 1}
+    assert "live past its series' sessions_limit" in verdict.results["intent_consistent"][0]
+    _sql(engine, "UPDATE series SET sessions_limit = NULL WHERE id = :id", id=ids["series"])
+    _sql(engine, """INSERT INTO time_off (id, therapist_id, start, "end", created_at)
+                    VALUES ('away', :t, :start, :end, now())""",
+         t=ids["therapist"], start=week - timedelta(hours=1), end=week + timedelta(hours=1))
+    verdict = check(engine, now=NOW, meetings=MEETINGS)
+    assert verdict.broken == {"intent_consistent": 1}
+    assert "live on the therapist's time off" in verdict.results["intent_consistent"][0]
