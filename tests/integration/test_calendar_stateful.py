@@ -630,13 +630,13 @@ def _run(api, check_feed: bool) -> None:
         clock.set_clock(None)
 
 
+@pytest.mark.deep
 @pytest.mark.postgres(reason="a long random run on the production database; SQLite has the other integration tests")
 def test_calendar_through_the_api_equals_the_reference_model(api):
     _run(api, check_feed=False)
 
 
+@pytest.mark.deep
 @pytest.mark.postgres(reason="a long random run on the production database; SQLite has the other integration tests")
-@pytest.mark.skipif(os.environ.get("FEED") != "1",
-                    reason="the calendar feed is being rewritten (issue 12, item 6): run with FEED=1")
 def test_calendar_feed_through_the_api_equals_the_reference_model(api):
     _run(api, check_feed=True)
