@@ -7,7 +7,6 @@ time, for every series of the therapist, and come back when it is removed.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import holidays as holiday_calendars
@@ -15,16 +14,15 @@ from sqlmodel import Session as DbSession
 from sqlmodel import select
 
 from therabee.db.engine import read_only, unit_of_work
-from therabee.db.models import Availability, Series, Session, User
+from therabee.db.models import Session, User
 from therabee.db.models_rules import PracticeRules, TimeOff
-from therabee.scheduling.expand import Interval
-from therabee.scheduling.timezones import to_instant, utc, zone
+from therabee.scheduling.timezones import utc
 from therabee.services import clock, jobs
 from therabee.services.errors import FieldError, ServiceError, forbidden, invalid, not_found, whole_minute
-from therabee.services.materialize import set_status
 from therabee.services.calendar_checks import checked_change
 from therabee.services.calendar_rows import away_intervals, load
 from therabee.services.locks import lock_therapist
+from therabee.services.materialize import set_status
 from therabee.services.rules import Rules, rules_for, rules_of
 from therabee.settings import get_settings
 
