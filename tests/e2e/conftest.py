@@ -90,9 +90,13 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(migrated_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the running production build; UI and /api/v1 share its port (prod requires it)."""
+    """Base URL of the running production build; UI and /api/v1 share its port (prod requires it).
+
+    Stopped when the browser tests are done: its in-process ticker (horizon, reminders,
+    meetings) works on the suite's database, and left running it would take the due
+    sessions, reminders and meeting creates the later Celery worker tests wait for."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("live_app") / "reflex.log"
