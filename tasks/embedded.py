@@ -2,7 +2,7 @@
 
 Jobs queued after a commit run on a small thread pool (a request never waits on the
 video provider); a daemon ticker runs the periodic jobs (horizon, reminders, pruning)
-every minute.
+every `THERABEE_TICK_SECONDS` (a minute; 0 starts no ticker).
 Nothing is retried here: a job that fails is logged, and the next tick re-derives it.
 """
 
@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from tasks.celery_app import app
 from tasks.jobs import JOB_TASKS
 from therabee.services import jobs
+from therabee.settings import get_settings
 
 log = logging.getLogger(__name__)
-TICK_SECONDS = 60.0
 PERIODIC = ("therabee.horizon.tick", "therabee.reminders.send_due",
             "therabee.webhooks.prune_deliveries")
 
@@ -51,15 +51,19 @@ def _tick_forever(interval: float) -> None:
         _stop.wait(interval)
 
 
-def start_embedded(interval: float = TICK_SECONDS) -> None:
-    """Install the in-process dispatcher and start the ticker; calling it again does nothing."""
+def start_embedded(interval: float | None = None) -> None:
+    """Install the in-process dispatcher and start the ticker every `interval` seconds
+    (default: the tick_seconds setting; 0 starts no ticker); calling it again does nothing."""
     global _pool, _ticker
     with _lock:
-        if _ticker is not None and _ticker.is_alive():
+        if _pool is not None:
             return
         _stop.clear()
         _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="therabee-job")
         jobs.set_dispatcher(dispatch)
+        interval = get_settings().tick_seconds if interval is None else interval
+        if interval <= 0:
+            return
         _ticker = threading.Thread(target=_tick_forever, args=(interval,),
                                    name="therabee-ticker", daemon=True)
         _ticker.start()

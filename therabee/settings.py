@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     late_cancel_hours: int = Field(default=24, ge=0)
     # how long a worker may take to create a meeting before another one may take over
     meeting_claim_seconds: int = Field(default=180, ge=1, le=3600)
+    # without Redis: seconds between the in-process runs of the periodic jobs (horizon,
+    # reminders, pruning); 0 runs none (jobs queued after a commit still run)
+    tick_seconds: float = Field(default=60.0, ge=0)
 
     # limits on what one request may ask for
     max_body_bytes: int = 1024 * 1024

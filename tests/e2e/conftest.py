@@ -61,6 +61,10 @@ def _app_env(database_url: str, base_url: str) -> dict[str, str]:
         "REFLEX_STATES_WORKDIR": str(TEST_STATES_DIR),
         "THERABEE_DATABASE_URL": database_url,
         "THERABEE_PUBLIC_URL": base_url,
+        # no in-process ticker: its horizon and reminder runs over the whole suite's
+        # database would write rows while a test counts them, and take the due work the
+        # later Celery worker tests wait for (jobs queued after a commit still run)
+        "THERABEE_TICK_SECONDS": "0",
         **child_env(),
     }
 
@@ -94,9 +98,7 @@ def _stop(process: subprocess.Popen) -> None:
 def live_app(migrated_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the running production build; UI and /api/v1 share its port (prod requires it).
 
-    Stopped when the browser tests are done: its in-process ticker (horizon, reminders,
-    meetings) works on the suite's database, and left running it would take the due
-    sessions, reminders and meeting creates the later Celery worker tests wait for."""
+    Runs no periodic ticker (see _app_env), and is stopped when the browser tests are done."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("live_app") / "reflex.log"

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from tests.integration.processes import wait_for
 from tests.integration.factories import API, book, register, therapist_with_hours
 from therabee.services import clock
+from therabee.settings import get_settings
 
 pytest_plugins = ["tests.integration.conftest_celery"]
 
@@ -253,3 +254,21 @@ def test_embedded_mode_runs_the_horizon_in_process_and_starts_once(api):
         embedded.stop_embedded()
     assert "therabee-ticker" not in [t.name for t in threading.enumerate()]
     _assert_each_due_session_once([response.json()["id"]])
+
+
+def test_embedded_mode_with_tick_seconds_0_runs_queued_jobs_but_no_ticker(monkeypatch):
+    from tasks import embedded
+
+    monkeypatch.setenv("THERABEE_TICK_SECONDS", "0")
+    get_settings.cache_clear()
+    ran = threading.Event()
+    monkeypatch.setitem(embedded.JOB_TASKS, "probe", "therabee.test.probe")
+    monkeypatch.setitem(embedded.app.tasks, "therabee.test.probe", lambda: ran.set())
+    try:
+        embedded.start_embedded()
+        assert "therabee-ticker" not in [t.name for t in threading.enumerate()]
+        embedded.dispatch("probe", {})
+        assert ran.wait(10), "the queued job did not run"
+    finally:
+        embedded.stop_embedded()
+        get_settings.cache_clear()
