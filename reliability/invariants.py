@@ -35,6 +35,7 @@ from therabee.db.types import UTCDateTime
 ACTIVE_STATUSES = ("completed", "in_progress", "no_show", "scheduled")
 CANCELLED_STATUSES = tuple(sorted(ref.NOT_HAPPENING))
 LIVE_MEETING_STATUSES = ("scheduled", "in_progress")
+HIDDEN = "hidden"  # a session a pause or time away hid after it was made
 AGENDA_PREFIX = "ref:"
 
 
@@ -100,10 +101,10 @@ def reference_calendar(connection) -> ref.Calendar:
             SELECT series_id, original_start, kind, new_start, new_duration_minutes FROM exceptions"""):
         if sid not in series:
             continue
-        if kind == "moved" and new_start is not None:
+        if new_start is not None:  # moved, or cancelled after a move: where it is or was
             series[sid].moved[original] = (new_start, timedelta(minutes=new_minutes) if new_minutes
                                            else series[sid].duration)
-        elif kind != "moved":
+        if kind != "moved":
             series[sid].status[original] = kind
     for sid, original, start, end, status in _rows(connection, """
             SELECT series_id, original_start, start, "end", status FROM sessions"""):
@@ -112,7 +113,7 @@ def reference_calendar(connection) -> ref.Calendar:
             continue
         row.status.pop(original, None)
         row.moved.pop(original, None)
-        if status != "scheduled":
+        if status not in ("scheduled", HIDDEN):  # hidden: scheduled unless a pause or time off hides it
             row.status[original] = status
         if (start, end) != (original, original + row.duration):
             row.moved[original] = (start, end - start)
@@ -256,7 +257,7 @@ def _meetings(connection, meetings: dict[str, dict], now: datetime, settle: bool
         unsettled = [f"session {sid} ({status}) has meeting state {state}"
                      for sid, status, state, _, _, end in held
                      if (status in LIVE_MEETING_STATUSES and end > now and state != "created")
-                     or (status in CANCELLED_STATUSES and state in ("creating", "created"))]
+                     or (status in CANCELLED_STATUSES + (HIDDEN,) and state in ("creating", "created"))]
     result = {"unique_meetings": duplicates, "no_orphaned_meetings": orphaned,
               "no_dangling_meetings": dangling, "meetings_settled": unsettled}
     if settle:

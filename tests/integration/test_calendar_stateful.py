@@ -236,9 +236,9 @@ class CalendarMachine(RuleBasedStateMachine):
             self.model = current
 
     def _judge_extension(self, after: ref.Calendar, therapist_id: str) -> tuple[str, list]:
-        """A cancellation or a pause is accepted, unless a sessions_limit series gains an
-        occurrence by it that collides: refusing it or having checked it at booking is the
-        product's choice, and the no-overlap check judges what it did."""
+        """A cancellation, a pause or time off is accepted, unless a sessions_limit series
+        gains an occurrence by it that collides: refusing it or having checked it at booking
+        is the product's choice, and the no-overlap check judges what it did."""
         kind, why = self._judge_returning(after, therapist_id)
         return ("either", why) if kind == "refuse" else ("accept", [])
 
@@ -389,9 +389,12 @@ class CalendarMachine(RuleBasedStateMachine):
         start, end = ((midnight, midnight + timedelta(days=1)) if whole_day
                       else (midnight + timedelta(hours=hour), midnight + timedelta(hours=hour + hours)))
         start, end = ref.to_instant(start, zone_name), ref.to_instant(end, zone_name)
+        after = copy.deepcopy(self.model)
+        after.away[therapist.id].append((start, end))
+        verdict = self._judge_extension(after, therapist.id)
         response = self.api.post(f"{API}/therapists/me/time-off", headers=therapist.auth,
                                  json={"start": _z(start), "end": _z(end)})
-        if self._expect(("accept", []), response, f"time off {_z(start)}..{_z(end)}"):
+        if self._expect(verdict, response, f"time off {_z(start)}..{_z(end)}"):
             self.model.away[therapist.id].append((start, end))
             self.time_off_ids[response.json()["id"]] = (therapist.id, (start, end))
         self.focus = start

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -141,7 +141,7 @@ def test_feed_shows_time_off_as_removed_occurrences(api):
     assert [d.astimezone(start.tzinfo) for d in exdates] == [start + timedelta(weeks=1)]
 
 
-def test_time_off_cancels_materialized_sessions_inside(api):
+def test_time_off_hides_materialized_sessions_and_they_come_back_when_it_goes(api):
     from therabee.db.engine import get_engine
     from therabee.services import horizon
 
@@ -151,11 +151,32 @@ def test_time_off_cancels_materialized_sessions_inside(api):
     start = (clock.now().astimezone() + timedelta(hours=30)).replace(minute=0, second=0, microsecond=0)
     assert book(api, client, therapist, start, rrule="FREQ=DAILY").status_code == 201
     horizon.tick()
-    api.post(f"{API}/therapists/me/time-off", headers=therapist.auth, json={
+
+    def sessions() -> dict:
+        with get_engine().connect() as connection:
+            return dict(connection.execute(sa.text(
+                "SELECT start, status FROM sessions WHERE start < :until ORDER BY start"),
+                {"until": start + timedelta(days=2)}).all())
+
+    def listed() -> list:
+        response = api.get(f"{API}/occurrences", headers=client.auth, params={
+            "from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat()})
+        return [(datetime.fromisoformat(i["start"].replace("Z", "+00:00")), i["status"])
+                for i in response.json()["items"]]
+
+    both = [start, start + timedelta(days=1)]
+    assert [s.astimezone(timezone.utc) for s in sessions()] == both
+    response = api.post(f"{API}/therapists/me/time-off", headers=therapist.auth, json={
         "start": start.isoformat(), "end": (start + timedelta(days=1, hours=1)).isoformat()})
-    with get_engine().connect() as connection:
-        statuses = dict(connection.execute(sa.text("SELECT status, count(*) FROM sessions GROUP BY status")).all())
-    assert statuses.get("cancelled") == 2
+    assert response.status_code == 201, response.text
+    assert list(sessions().values()) == ["hidden", "hidden"]
+    assert listed() == []  # hidden, not cancelled
+
+    assert api.delete(f"{API}/therapists/me/time-off/{response.json()['id']}",
+                      headers=therapist.auth).status_code == 204
+    assert listed() == [(s, "scheduled") for s in both]
+    horizon.tick()  # made due by the removal: the sessions are scheduled again
+    assert list(sessions().values()) == ["scheduled", "scheduled"]
 
 
 def test_time_off_notice_goes_once_per_affected_series(api):

@@ -259,8 +259,9 @@ def test_a_one_off_ends_when_its_session_has_ended(api, parties):
                       json={"from": str(at(1).date()), "until": str(at(2).date())}), "series")
 
 
-def test_a_count_rule_ends_at_its_last_occurrence_that_takes_place(api, parties):
-    """COUNT=4: the fourth is cancelled and the third paused, so the second is the last."""
+def test_a_count_rule_ends_at_its_last_occurrence_not_cancelled_paused_ones_included(api, parties):
+    """COUNT=4: the fourth is cancelled and the third paused. The paused one comes back if the
+    pause goes, so the series is active until it is past; while it is, the pause can go."""
     at, client = parties.at, parties.client
     series_id = parties.book("FREQ=WEEKLY;COUNT=4")
     _cancel(api, client, series_id, at(3))
@@ -269,8 +270,13 @@ def test_a_count_rule_ends_at_its_last_occurrence_that_takes_place(api, parties)
     assert paused.status_code == 201, paused.text
     assert _active_starts(api, client, series_id, at(0), at(10)) == [at(0), at(1)]
     _everywhere(api, parties, series_id, at(0) + SESSION, "active", at(1))
-    _everywhere(api, parties, series_id, at(1) + SESSION - MINUTE, "active")
-    _everywhere(api, parties, series_id, at(1) + SESSION, "ended")
+    _everywhere(api, parties, series_id, at(1) + SESSION, "active")  # nothing visible is next
+    _everywhere(api, parties, series_id, at(2) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(2) + SESSION, "ended")
+    _at_time(at(1) + SESSION)
+    gone = api.delete(f"{API}/series/{series_id}/pauses/{paused.json()['id']}", headers=client.auth)
+    assert gone.status_code == 204, gone.text
+    assert _active_starts(api, client, series_id, at(0), at(10)) == [at(0), at(1), at(2)]
 
 
 def test_a_count_rule_whose_first_occurrence_moved_past_the_last_ends_after_it(api, parties):
@@ -287,17 +293,18 @@ def test_a_count_rule_whose_first_occurrence_moved_past_the_last_ends_after_it(a
     _everywhere(api, parties, series_id, later + SESSION, "ended")
 
 
-def test_an_until_rule_ends_before_an_occurrence_hidden_by_time_off(api, parties):
+def test_an_until_rule_with_its_last_occurrence_on_time_off_ends_after_it(api, parties):
     """UNTIL the date of the third occurrence (the whole day in the zone); the therapist is away
-    that morning, so the second is the last that takes place."""
+    that morning. The third comes back if the time off goes, so it keeps the series active."""
     at, client = parties.at, parties.client
     series_id = parties.book(f"FREQ=WEEKLY;UNTIL={at(2):%Y%m%d}")
     off = api.post(f"{API}/therapists/me/time-off", headers=parties.therapist.auth,
                    json={"start": (at(2) - timedelta(hours=1)).isoformat(), "end": (at(2) + SESSION).isoformat()})
     assert off.status_code == 201, off.text
     assert _active_starts(api, client, series_id, at(0), at(10)) == [at(0), at(1)]
-    _everywhere(api, parties, series_id, at(1) + SESSION - MINUTE, "active")
-    _everywhere(api, parties, series_id, at(1) + SESSION, "ended")
+    _everywhere(api, parties, series_id, at(1) + SESSION, "active")
+    _everywhere(api, parties, series_id, at(2) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(2) + SESSION, "ended")
 
 
 def test_a_sessions_limit_series_ends_at_its_last_held_session(api, parties):
@@ -312,9 +319,10 @@ def test_a_sessions_limit_series_ends_at_its_last_held_session(api, parties):
     _everywhere(api, parties, series_id, at(3) + SESSION, "ended")
 
 
-def test_a_series_with_nothing_left_for_months_is_active_until_its_last_is_cancelled(api, parties):
-    """COUNT=14 with its first eleven paused: nothing takes place for months, yet the last three
-    do; cancelling them one by one ends the series with the last, long before its rule ends."""
+def test_a_series_with_only_paused_occurrences_left_is_active_until_the_last_is_past(api, parties):
+    """COUNT=14 with its first eleven paused and the last three cancelled one by one: nothing
+    takes place, but the paused eleven come back if the pause goes, so the series is active
+    until the last of them is past."""
     at, client = parties.at, parties.client
     series_id = parties.book("FREQ=WEEKLY;COUNT=14")
     paused = api.post(f"{API}/series/{series_id}/pauses", headers=client.auth,
@@ -322,11 +330,12 @@ def test_a_series_with_nothing_left_for_months_is_active_until_its_last_is_cance
     assert paused.status_code == 201, paused.text
     assert _active_starts(api, client, series_id, at(0), at(20)) == [at(11), at(12), at(13)]
     _at_time(at(0) - timedelta(days=1))
-    for k in (11, 12):
+    for k in (11, 12, 13):
         _cancel(api, client, series_id, at(k))
-        assert _status(api, client, series_id) == "active"
-    _cancel(api, client, series_id, at(13))
-    _everywhere(api, parties, series_id, at(0) - timedelta(days=1), "ended")
+    assert _active_starts(api, client, series_id, at(0), at(20)) == []
+    _everywhere(api, parties, series_id, at(0) - timedelta(days=1), "active")
+    _everywhere(api, parties, series_id, at(10) + SESSION - MINUTE, "active")
+    _everywhere(api, parties, series_id, at(10) + SESSION, "ended")
 
 
 def test_a_sessions_limit_series_paused_for_months_is_active(api, parties):

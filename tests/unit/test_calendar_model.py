@@ -5,7 +5,7 @@ the 14th; every instant below is written out in UTC)."""
 from datetime import date, datetime, timedelta, timezone
 
 from therabee.scheduling.calendar import Away, Calendar, SeriesState
-from therabee.scheduling.expand import ExceptionSpec, PauseSpec, SeriesSpec
+from therabee.scheduling.expand import ExceptionSpec, PauseSpec, SeriesSpec, SessionSpec
 from therabee.scheduling.rules import parse_rule
 from therabee.scheduling.timezones import zone
 
@@ -88,3 +88,32 @@ def test_a_move_is_found_where_it_went_and_frees_where_it_was():
     before = Calendar((weekly("a", A_STARTS[0]),))
     assert [(x.original_start, x.start) for x in before.arrivals(calendar, utc(1, 0), utc(4, 0))] == [
         (A_STARTS[0], utc(3, 20))]
+
+
+def test_a_hidden_session_is_hidden_while_paused_or_away_and_scheduled_again_after():
+    # a's second occurrence was made (a session) and then hidden by a pause of Monday 8 March
+    hidden = SessionSpec(A_STARTS[1], A_STARTS[1], A_STARTS[1] + HOUR, "hidden")
+    paused = weekly("a", A_STARTS[0], sessions=(hidden,), pauses=(PauseSpec(date(2027, 3, 8), date(2027, 3, 8)),))
+    window = (utc(1, 0), utc(20, 0))
+    assert [o.start for o in Calendar((paused,)).occurrences(*window)] == [A_STARTS[0], A_STARTS[2]]
+    assert [o.start for o in Calendar((paused,)).reserved(*window)] == [A_STARTS[0], A_STARTS[2]]
+    assert [o.start for o in Calendar((paused,)).remaining(*window)] == A_STARTS
+    # the pause gone: scheduled, not yet a session again (the horizon job or opening it makes it one)
+    back = weekly("a", A_STARTS[0], sessions=(hidden,))
+    second = Calendar((back,)).occurrences(*window)[1]
+    assert (second.start, second.status, second.materialized) == (A_STARTS[1], "scheduled", False)
+    # time off over it: hidden, but its time stays reserved, as for any occurrence
+    away = Calendar((back,), {"t": [DAY_OFF]})
+    assert [o.start for o in away.occurrences(*window)] == [A_STARTS[0], A_STARTS[2]]
+    assert [o.start for o in away.reserved(*window)] == A_STARTS
+
+
+def test_an_occurrence_cancelled_after_a_move_is_listed_where_it_was_moved():
+    # a's first moved to Thursday 25 March 12:00 New York (16:00 UTC, EDT), then cancelled
+    moved_then_cancelled = ExceptionSpec(A_STARTS[0], "cancelled", utc(25, 16), timedelta(minutes=30))
+    calendar = Calendar((weekly("a", A_STARTS[0], exceptions=(moved_then_cancelled,)),))
+    assert [(o.start, o.end, o.status) for o in calendar.occurrences(utc(1, 0), utc(31, 0))] == [
+        (A_STARTS[1], A_STARTS[1] + HOUR, "scheduled"), (A_STARTS[2], A_STARTS[2] + HOUR, "scheduled"),
+        (utc(25, 16), utc(25, 16, 30), "cancelled")]
+    assert calendar.occurrences(utc(25, 0), utc(26, 0))[0].original_start == A_STARTS[0]
+    assert calendar.reserved(utc(1, 0), utc(31, 0))[0].start == A_STARTS[1]

@@ -72,26 +72,32 @@ class Calendar:
     def without_away(self) -> Calendar:
         return Calendar(self.series, {}, self.pad)
 
-    def _expand(self, state: SeriesState, from_: datetime, to: datetime,
-                hide_away: bool) -> list[Occurrence]:
-        away = [Interval(a.start, a.end) for a in self.away.get(state.therapist_id, ())]
-        return expand(state.spec, from_, to, state.exceptions, state.pauses, state.sessions,
-                      away, keep_hidden=not hide_away)
+    def _expand(self, from_: datetime, to: datetime, keep_away: bool = False,
+                keep_paused: bool = False) -> list[Occurrence]:
+        found = []
+        for state in self.series:
+            away = [Interval(a.start, a.end) for a in self.away.get(state.therapist_id, ())]
+            found += expand(state.spec, from_, to, state.exceptions, state.pauses, state.sessions,
+                            away, keep_away=keep_away, keep_paused=keep_paused)
+        found.sort(key=lambda o: (o.start, o.series_id))
+        return found
 
     def occurrences(self, from_: datetime, to: datetime) -> list[Occurrence]:
         """Every visible occurrence starting in `[from_, to)` (cancelled ones included,
         with their status), by start then series id."""
-        found = [o for state in self.series for o in self._expand(state, from_, to, True)]
-        found.sort(key=lambda o: (o.start, o.series_id))
-        return found
+        return self._expand(from_, to)
 
     def reserved(self, from_: datetime, to: datetime, skip: Skip | None = None) -> list[Occurrence]:
         """Active occurrences starting in `[from_, to)` whose time is taken, including
         those hidden by time away."""
-        found = [o for state in self.series for o in self._expand(state, from_, to, False)
-                 if o.status in ACTIVE_STATUSES and not (skip and skip(o))]
-        found.sort(key=lambda o: (o.start, o.series_id))
-        return found
+        return [o for o in self._expand(from_, to, keep_away=True)
+                if o.status in ACTIVE_STATUSES and not (skip and skip(o))]
+
+    def remaining(self, from_: datetime, to: datetime) -> list[Occurrence]:
+        """Active occurrences starting in `[from_, to)`, including those hidden by time
+        away or a pause: what a series still has, as they come back when those go."""
+        return [o for o in self._expand(from_, to, keep_away=True, keep_paused=True)
+                if o.status in ACTIVE_STATUSES]
 
     def busy(self, from_: datetime, to: datetime, skip: Skip | None = None) -> list[Busy]:
         """Busy intervals touching the window: reserved occurrences (`skip` leaves out

@@ -20,6 +20,13 @@ ACTIVE_STATUSES = frozenset({"scheduled", "in_progress", "completed", "no_show"}
 # occurrences don't count; a no-show was held for the client and counts)
 HELD_STATUSES = frozenset({"scheduled", "in_progress", "completed", "no_show"})
 CANCELLED_STATUSES = frozenset({"cancelled", "late_cancelled"})
+# A session whose occurrence a pause or time away hid after it was made: it has no
+# meeting and takes no time, and comes back as "scheduled" when they go (rows only:
+# never an occurrence's status).
+HIDDEN = "hidden"
+# a session row in one of these takes no time and has no meeting (the PostgreSQL
+# exclusion constraint leaves them out)
+RELEASED_STATUSES = CANCELLED_STATUSES | {HIDDEN}
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class SeriesSpec:
 class ExceptionSpec:
     original_start: datetime
     kind: str  # "cancelled" | "late_cancelled" | "moved"
-    new_start: datetime | None = None
+    new_start: datetime | None = None  # moved: where it is; cancelled: where it was when cancelled
     new_duration: timedelta | None = None
 
 
@@ -203,18 +210,18 @@ def _resolve(series: SeriesSpec, original: datetime, exception: ExceptionSpec | 
              session: SessionSpec | None, tz, pauses: Sequence[PauseSpec],
              time_off: Sequence[Interval]) -> Occurrence | None:
     """One occurrence after its exception and session; None when it is skipped."""
-    if session is not None:
+    if session is not None and session.status != HIDDEN:
         occurrence = Occurrence(series.id, original, session.start, session.end, session.status,
                                 True, session.join_url)
         if session.status in ACTIVE_STATUSES:
             return occurrence  # a session that happens is shown whatever else says
-    elif exception is not None and exception.kind == "moved":
-        duration = exception.new_duration or series.duration
-        occurrence = Occurrence(series.id, original, exception.new_start,
-                                exception.new_start + duration, "scheduled", False)
-    elif exception is not None:
-        occurrence = Occurrence(series.id, original, original, original + series.duration,
-                                exception.kind, False)
+    elif session is not None:  # hidden when it was made: shown again once nothing hides it
+        occurrence = Occurrence(series.id, original, session.start, session.end, "scheduled", False)
+    elif exception is not None:  # moved, or cancelled where it was (moved or not)
+        start = exception.new_start or original
+        status = "scheduled" if exception.kind == "moved" else exception.kind
+        occurrence = Occurrence(series.id, original, start,
+                                start + (exception.new_duration or series.duration), status, False)
     else:
         occurrence = Occurrence(series.id, original, original, original + series.duration,
                                 "scheduled", False)
@@ -228,15 +235,16 @@ def _resolve(series: SeriesSpec, original: datetime, exception: ExceptionSpec | 
 def expand(series: SeriesSpec, from_: datetime, to: datetime,
            exceptions: Iterable[ExceptionSpec] = (), pauses: Sequence[PauseSpec] = (),
            sessions: Iterable[SessionSpec] = (),
-           time_off: Sequence[Interval] = (), keep_hidden: bool = False) -> list[Occurrence]:
+           time_off: Sequence[Interval] = (), keep_away: bool = False,
+           keep_paused: bool = False) -> list[Occurrence]:
     """Occurrences of `series` whose start (moved or not) lies in `[from_, to)`, by start.
 
     `exceptions` and `sessions` must include every one whose original or current start
     is in the window (for a series with `sessions_limit`: all of them, and `time_off`
-    from its start). Paused and time-off occurrences are left out (`keep_hidden` keeps
-    the time-off ones, for the time they reserve; `time_off` still decides which held
-    occurrence ends a `sessions_limit` series); cancelled ones are returned with their
-    status.
+    from its start). Occurrences on time off and paused ones are hidden: left out unless
+    `keep_away` (the time they reserve) or `keep_paused` keeps them, as "scheduled" —
+    `pauses` and `time_off` still decide which held occurrence ends a `sessions_limit`
+    series. Cancelled ones are returned with their status.
     """
     tz = zone(series.zone)
     by_exception = {e.original_start: e for e in exceptions}
@@ -248,7 +256,7 @@ def expand(series: SeriesSpec, from_: datetime, to: datetime,
             series = replace(series, ends_before=min(series.ends_before or end, end))
     originals = set(rule_starts(series, from_, to))
     for exception in by_exception.values():
-        if exception.kind == "moved" and from_ <= exception.new_start < to:
+        if exception.new_start is not None and from_ <= exception.new_start < to:
             originals.add(exception.original_start)
     for session in by_session.values():
         if from_ <= session.start < to:
@@ -259,7 +267,8 @@ def expand(series: SeriesSpec, from_: datetime, to: datetime,
                 and original not in by_session:
             continue
         occurrence = _resolve(series, original, by_exception.get(original),
-                              by_session.get(original), tz, pauses, () if keep_hidden else time_off)
+                              by_session.get(original), tz, () if keep_paused else pauses,
+                              () if keep_away else time_off)
         if occurrence is not None and from_ <= occurrence.start < to:
             found.append(occurrence)
     found.sort(key=lambda o: (o.start, o.series_id))

@@ -1,5 +1,6 @@
 """The one conflict check (DESIGN.md rule 5): anything that adds, moves or brings back
-an occurrence is checked against the therapist's busy time under their lock, and
+an occurrence — including the one a `sessions_limit` series gains at its end when one of
+its occurrences is cancelled, paused or hidden by time away — is checked against the therapist's busy time under their lock, and
 what comes back is made due so the horizon job materializes it (with its meeting and
 reminders) on its next run.
 """
@@ -10,13 +11,27 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session as DbSession
+from sqlmodel import select
 
 from therabee.db.models import Series
 from therabee.scheduling.expand import Occurrence
 from therabee.services.calendar_rows import collision, load
 from therabee.services.locks import lock_therapist
+from therabee.settings import get_settings
 
 REACH = timedelta(days=1)  # longer than any session: what can collide with a window's edge
+
+
+def conflict_reach() -> timedelta:
+    """How far ahead a change is checked (THERABEE_CONFLICT_WINDOW_WEEKS, DESIGN.md rule 5)."""
+    return timedelta(weeks=get_settings().conflict_window_weeks)
+
+
+def has_limited_series(db: DbSession, therapist_id: str) -> bool:
+    """Whether any series of the therapist has a `sessions_limit`: hiding or cancelling
+    one of its occurrences adds one at its end, which must be checked like a booking."""
+    return db.exec(select(Series.id).where(Series.therapist_id == therapist_id,
+                                           Series.sessions_limit.is_not(None)).limit(1)).first() is not None
 
 
 def checked_change(db: DbSession, therapist_id: str, from_: datetime, to: datetime,

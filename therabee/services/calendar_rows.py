@@ -74,14 +74,14 @@ def _in(column, from_: datetime, to: datetime):
 
 def series_condition(from_: datetime, to: datetime):
     """Series that can have an occurrence starting in `[from_, to)`: by their rule, or
-    because one of their occurrences was moved there (an exception or a session)."""
+    because one of their occurrences was moved there (an exception, moved or cancelled
+    after a move, or a session)."""
     by_rule = sa.and_(Series.start < to,
                       sa.or_(Series.ends_before.is_(None), Series.ends_before > from_),
                       sa.or_(Series.rrule.is_not(None), Series.start >= from_))
     # correlated: probed per candidate series (by the identity indexes), only when its
     # rule cannot reach the window
     moved_here = sa.exists().where(OccurrenceException.series_id == Series.id,
-                                   OccurrenceException.kind == "moved",
                                    _in(OccurrenceException.new_start, from_, to))
     held_here = sa.exists().where(Session.series_id == Series.id, _in(Session.start, from_, to))
     return sa.or_(by_rule, moved_here, held_here)

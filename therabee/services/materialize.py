@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from therabee.db.engine import is_postgres
 from therabee.db.models import Series, Session, new_id
-from therabee.scheduling.expand import Occurrence
+from therabee.scheduling.expand import HIDDEN, RELEASED_STATUSES, Occurrence
 from therabee.services import clock, jobs
 from therabee.services.errors import ServiceError, conflict
 
@@ -30,14 +30,22 @@ def _values(series: Series, occurrence: Occurrence, now: datetime) -> dict:
 
 
 def _insert_statement(db: DbSession, values: list[dict]):
-    return _insert(db)(Session).values(values).on_conflict_do_nothing(
-        index_elements=["series_id", "original_start"]).returning(Session.id)
+    """Insert the sessions, or bring back a hidden one (nothing hides it any more: it is
+    scheduled again, at its time); any other existing row is left as it is."""
+    insert = _insert(db)(Session).values(values)
+    return insert.on_conflict_do_update(
+        index_elements=["series_id", "original_start"],
+        set_={"status": "scheduled", "start": insert.excluded.start, "end": insert.excluded.end,
+              "updated_at": insert.excluded.updated_at},
+        where=Session.__table__.c.status == HIDDEN).returning(Session.id)
 
 
 def materialize(db: DbSession, series: Series, occurrence: Occurrence) -> tuple[Session, bool]:
-    """The session of `occurrence`, inserted if missing (`INSERT … ON CONFLICT DO NOTHING`).
+    """The session of `occurrence`, inserted if missing (`INSERT … ON CONFLICT`: idempotent;
+    a hidden row is scheduled again).
 
-    Returns the row and whether this call created it; a new one queues its meeting.
+    Returns the row and whether this call created (or brought back) it; such a one
+    queues its meeting.
     Overlapping another active session of the therapist is a conflict (rule 5).
     """
     statement = _insert_statement(db, [_values(series, occurrence, clock.now())])
@@ -49,7 +57,8 @@ def materialize(db: DbSession, series: Series, occurrence: Occurrence) -> tuple[
             {"start": occurrence.start, "end": occurrence.end,
              "occurrence_id": occurrence.id.to_string()}]) from exc
     row = db.exec(select(Session).where(Session.series_id == series.id,
-                                        Session.original_start == occurrence.original_start)).one()
+                                        Session.original_start == occurrence.original_start)
+                  .execution_options(populate_existing=True)).one()
     if created:
         jobs.after_commit(db, "meetings.ensure", session_id=row.id)
     return row, created
@@ -83,29 +92,34 @@ def materialize_many(db: DbSession, pairs: list[tuple[Series, Occurrence]],
 
 
 def set_status(db: DbSession, row: Session, status: str) -> None:
-    """Change a session's status; leaving the active set removes its meeting."""
+    """Change a session's status; cancelled or hidden, it loses its meeting."""
     row.status = status
     row.updated_at = clock.now()
-    if status in ("cancelled", "late_cancelled") and row.meeting_state in _MEETING_LIVE:
+    if status in RELEASED_STATUSES and row.meeting_state in _MEETING_LIVE:
         jobs.after_commit(db, "meetings.delete", session_id=row.id)
 
 
 def move(db: DbSession, row: Session, start: datetime, end: datetime) -> None:
+    """Move a session; a hidden one, moved to where nothing hides it, is scheduled again."""
     row.start, row.end, row.updated_at = start, end, clock.now()
-    if row.meeting_state in _MEETING_LIVE:
+    if row.status == HIDDEN:
+        row.status = "scheduled"
+        jobs.after_commit(db, "meetings.ensure", session_id=row.id)
+    elif row.meeting_state in _MEETING_LIVE:
         jobs.after_commit(db, "meetings.update", session_id=row.id)
 
 
 def cancel_from(db: DbSession, series_id: str, from_: datetime,
-                until: datetime | None = None) -> int:
-    """Cancel the series' active sessions starting in `[from_, until)` (end, split, pause)."""
+                until: datetime | None = None, status: str = "cancelled") -> int:
+    """Set the series' scheduled (or hidden) sessions whose original start is in
+    `[from_, until)` to `status`: "cancelled" (end, split) or HIDDEN (pause)."""
     query = select(Session).where(Session.series_id == series_id, Session.original_start >= from_,
-                                  Session.status == "scheduled")
+                                  Session.status.in_(("scheduled", HIDDEN)))
     # locked and re-read: the meeting state decides the job (a worker may have just changed it)
     query = query.with_for_update().execution_options(populate_existing=True)
     if until is not None:
         query = query.where(Session.original_start < until)
     rows = list(db.exec(query))
     for row in rows:
-        set_status(db, row, "cancelled")
+        set_status(db, row, status)
     return len(rows)

@@ -25,7 +25,7 @@ from sqlmodel import select
 
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Series, Session
-from therabee.scheduling.expand import CANCELLED_STATUSES
+from therabee.scheduling.expand import RELEASED_STATUSES
 from therabee.services import clock, jobs
 from therabee.settings import get_settings
 from therabee.video import VideoNotFound, VideoProvider, VideoRateLimited, get_provider
@@ -116,7 +116,7 @@ def _record(session_id: str, snap: _Snapshot, meeting_id: str, join_url: str) ->
         row.meeting_state, row.meeting_id, row.join_url = "created", meeting_id, join_url
         row.meeting_claimed_until, row.updated_at = None, clock.now()
         now = _snapshot(row, series)
-        if row.status in CANCELLED_STATUSES:
+        if row.status in RELEASED_STATUSES:
             jobs.after_commit(db, "meetings.delete", session_id=row.id)
         elif (now.start, now.duration_minutes) != (snap.start, snap.duration_minutes):
             jobs.after_commit(db, "meetings.update", session_id=row.id)
@@ -192,7 +192,7 @@ def meeting_gone(db, row: Session) -> None:
 
 
 def delete_meeting(session_id: str, provider: VideoProvider | None = None) -> str:
-    """Delete the meeting of a cancelled session, then mark it "deleted".
+    """Delete the meeting of a cancelled or hidden session, then mark it "deleted".
 
     A session still "creating" is looked up by its marker first; a create still in
     flight will see "deleted" when it finishes and delete what it made.
@@ -201,7 +201,7 @@ def delete_meeting(session_id: str, provider: VideoProvider | None = None) -> st
         snap = _read(session_id)
         if snap is None:
             return "missing"
-        if snap.status not in CANCELLED_STATUSES or snap.state not in _LIVE:
+        if snap.status not in RELEASED_STATUSES or snap.state not in _LIVE:
             return snap.state
         provider = provider or get_provider()
         target = snap.meeting_id

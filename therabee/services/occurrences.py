@@ -17,7 +17,7 @@ from therabee.services import clock, materialize
 from therabee.services.access import series_filter, visible_series
 from therabee.services.availability import load_availability, weekly_hours
 from therabee.services.errors import invalid, not_found, whole_minute
-from therabee.services.calendar_checks import REACH, checked_change
+from therabee.services.calendar_checks import REACH, checked_change, conflict_reach
 from therabee.services.calendar_rows import load, load_around
 from therabee.services.practice import check_timing, rules_for
 from therabee.settings import get_settings
@@ -116,7 +116,9 @@ def _exception(db: DbSession, series_id: str, original_start: datetime) -> Occur
 
 
 def cancel(actor: User, occurrence_id: str, reason: str | None = None) -> dict:
-    """Cancel one occurrence: late cancelled inside the late-cancel window."""
+    """Cancel one occurrence: late cancelled inside the late-cancel window. In a series
+    with a `sessions_limit` this adds an occurrence at its end, checked like a booking
+    (409 when it collides)."""
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
         raise invalid("reason", "must be text of at most 500 characters")
     now = clock.now()
@@ -129,12 +131,20 @@ def cancel(actor: User, occurrence_id: str, reason: str | None = None) -> dict:
         late = occurrence.start - now < timedelta(hours=get_settings().late_cancel_hours)
         status = "late_cancelled" if late else "cancelled"
         session = _session(db, row.id, occurrence.original_start)
-        if session is not None:
-            materialize.set_status(db, session, status)
-        else:
-            exception = _exception(db, row.id, occurrence.original_start)
-            exception.kind, exception.new_start, exception.new_duration_minutes = status, None, None
-            exception.reason = reason
+
+        def change() -> None:
+            if session is not None:
+                materialize.set_status(db, session, status)
+            else:
+                exception = _exception(db, row.id, occurrence.original_start)
+                exception.kind, exception.reason = status, reason  # a moved one stays where it was
+
+        if row.sessions_limit is None:
+            change()
+        else:  # the series gains an occurrence at its end
+            checked_change(db, row.therapist_id, occurrence.start, occurrence.start + conflict_reach(), change,
+                           "Cancelling adds a session at the end of this series (it has a sessions limit), "
+                           "which collides with the therapist's busy time")
         db.flush()
         return occurrence_public(row, Occurrence(row.id, occurrence.original_start, occurrence.start,
                                                  occurrence.end, status, session is not None,

@@ -16,10 +16,11 @@ from sqlmodel import select
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import Session, User
 from therabee.db.models_rules import PracticeRules, TimeOff
+from therabee.scheduling.expand import HIDDEN
 from therabee.scheduling.timezones import utc
 from therabee.services import clock, jobs
 from therabee.services.errors import FieldError, ServiceError, forbidden, invalid, not_found, whole_minute
-from therabee.services.calendar_checks import checked_change
+from therabee.services.calendar_checks import checked_change, conflict_reach, has_limited_series
 from therabee.services.calendar_rows import away_intervals, load
 from therabee.services.locks import lock_therapist
 from therabee.services.materialize import set_status
@@ -71,11 +72,11 @@ def set_rules(therapist: User, *, buffer_before_minutes: int, buffer_after_minut
         now = clock.now()
         checked_change(db, therapist.id, now, now + timedelta(weeks=get_settings().conflict_window_weeks),
                        change, "Changing the holidays would bring back sessions that collide")
-        # sessions already made on a new holiday are cancelled, as time off does (sessions
+        # sessions already made on a new holiday are hidden, as time off does (sessions
         # exist only near now: the horizon and acted-on ones)
         soon = now + timedelta(days=MAX_TIME_OFF_DAYS)
         for holiday in away_intervals(db, [therapist.id], now, soon, only_holidays=True)[therapist.id]:
-            _cancel_sessions_inside(db, therapist.id, holiday.start, holiday.end)
+            _hide_sessions_inside(db, therapist.id, holiday.start, holiday.end)
         return rules_public(therapist.id, rules_of(row))
 
 
@@ -114,29 +115,42 @@ def _check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _cancel_sessions_inside(db: DbSession, therapist_id: str, start: datetime, end: datetime) -> None:
-    """Sessions already materialized inside the time off are cancelled; their meetings are
-    deleted by the jobs."""
+def _hide_sessions_inside(db: DbSession, therapist_id: str, start: datetime, end: datetime) -> None:
+    """Sessions already materialized inside the time away are hidden (their meetings are
+    deleted by the jobs); they come back, scheduled, when it goes."""
     rows = list(db.exec(select(Session).where(Session.therapist_id == therapist_id,
                                               Session.status == "scheduled",
                                               Session.start < end, Session.end > start)))
     for row in rows:
-        set_status(db, row, "cancelled")
+        set_status(db, row, HIDDEN)
+
+
+_EXTENDS = ("The time off adds sessions at the end of a series with a sessions limit, "
+            "which collide with the therapist's busy time")
 
 
 def add_time_off(therapist: User, start: datetime, end: datetime, reason: str | None = None) -> dict:
     """Time off hides the therapist's occurrences it overlaps (sessions already made
-    are cancelled and their meetings deleted); it only takes time away, so it needs no
-    conflict check. Each affected client is told once per series (a job)."""
+    are hidden and their meetings deleted). It only takes time away, so it needs no
+    conflict check — unless a series with a `sessions_limit` gains occurrences at its end
+    for those it hides: they are checked like a booking (409). Each affected client is
+    told once per series (a job)."""
     if therapist.role != "therapist":
         raise forbidden("Only therapists take time off")
     _check_reason(reason)
     start, end = _check_range(start, end)
     with unit_of_work() as db:
-        lock_therapist(db, therapist.id)
         row = TimeOff(therapist_id=therapist.id, start=start, end=end, reason=reason)
-        db.add(row)
-        _cancel_sessions_inside(db, therapist.id, start, end)
+
+        def change() -> None:
+            db.add(row)
+            _hide_sessions_inside(db, therapist.id, start, end)
+
+        if has_limited_series(db, therapist.id):  # what it hides there does not count
+            checked_change(db, therapist.id, start, max(end, start + conflict_reach()), change, _EXTENDS)
+        else:
+            lock_therapist(db, therapist.id)
+            change()
         db.flush()
         jobs.after_commit(db, "practice.time_off_notices", time_off_id=row.id)
         return time_off_public(row, True)
@@ -164,10 +178,13 @@ def change_time_off(therapist: User, time_off_id: str, start: datetime, end: dat
 
         def change() -> None:
             row.start, row.end, row.reason = start, end, reason
-            _cancel_sessions_inside(db, therapist.id, start, end)
+            _hide_sessions_inside(db, therapist.id, start, end)
 
-        checked_change(db, therapist.id, min(row.start, start), max(row.end, end), change,
-                       "Changing the time off would bring back sessions that collide")
+        to = max(row.end, end)
+        if has_limited_series(db, therapist.id):
+            to = max(to, min(row.start, start) + conflict_reach())
+        checked_change(db, therapist.id, min(row.start, start), to, change,
+                       "Changing the time off would bring back or add sessions that collide")
         return time_off_public(row, True)
 
 

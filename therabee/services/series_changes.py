@@ -10,14 +10,14 @@ from sqlmodel import select
 from therabee.db.engine import unit_of_work
 from therabee.db.models import OccurrenceException, Pause, Series, Session, User
 from therabee.scheduling.calendar import Calendar, SeriesState
-from therabee.scheduling.expand import (CANCELLED_STATUSES, HELD_STATUSES, ExceptionSpec, SeriesSpec,
-                                        rule_starts)
+from therabee.scheduling.expand import (CANCELLED_STATUSES, HELD_STATUSES, HIDDEN, ExceptionSpec,
+                                        SeriesSpec, rule_starts)
 from therabee.scheduling.rules import parse_rule
 from therabee.scheduling.timezones import to_instant, to_local, zone
 from therabee.services import clock
 from therabee.services.access import visible_series
 from therabee.services.booking import check_plan, check_within_hours, require_occurrence, series_public
-from therabee.services.calendar_checks import checked_change
+from therabee.services.calendar_checks import checked_change, conflict_reach
 from therabee.services.calendar_rows import exception_spec, load, series_spec
 from therabee.services.errors import invalid, not_found, whole_minute
 from therabee.services.practice import check_timing, rules_for
@@ -36,7 +36,9 @@ def _active(db, row: Series) -> Series:
 
 
 def pause(actor: User, series_id: str, from_date: date, until_date: date) -> dict:
-    """Skip the series' occurrences on these days (inclusive, in the series' zone)."""
+    """Skip the series' occurrences on these days (inclusive, in the series' zone); their
+    sessions already made are hidden. A `sessions_limit` series gains as many at its end,
+    checked like a booking (409 when they collide)."""
     with unit_of_work() as db:
         row = _active(db, visible_series(db, actor, series_id, for_update=True))
         tz = zone(row.timezone)
@@ -50,9 +52,20 @@ def pause(actor: User, series_id: str, from_date: date, until_date: date) -> dic
         if (until_date - from_date).days >= MAX_PAUSE_DAYS:
             raise invalid("until", f"a pause may last at most {MAX_PAUSE_DAYS} days")
         pause_row = Pause(series_id=row.id, from_date=from_date, until_date=until_date)
-        db.add(pause_row)
-        cancel_from(db, row.id, to_instant(datetime.combine(from_date, datetime.min.time()), tz),
-                    to_instant(datetime.combine(until_date + timedelta(days=1), datetime.min.time()), tz))
+        first = to_instant(datetime.combine(from_date, datetime.min.time()), tz)
+
+        def change() -> None:
+            db.add(pause_row)
+            cancel_from(db, row.id, first,
+                        to_instant(datetime.combine(until_date + timedelta(days=1), datetime.min.time()), tz),
+                        status=HIDDEN)
+
+        if row.sessions_limit is None:
+            change()
+        else:  # what it hides does not count: the series gains occurrences at its end
+            checked_change(db, row.therapist_id, first, first + conflict_reach(), change,
+                           "Pausing adds sessions at the end of this series (it has a sessions limit), "
+                           "which collide with the therapist's busy time")
         db.flush()
         return {"id": pause_row.id, "from": pause_row.from_date, "until": pause_row.until_date}
 
@@ -87,8 +100,13 @@ def end(actor: User, series_id: str, from_: datetime) -> dict:
 
 
 def _held_before(db, row: Series, from_: datetime) -> int:
-    occurrences = load(db, row.start, from_, rows=[row]).calendar.occurrences(row.start, from_)
-    return sum(1 for o in occurrences if o.status in HELD_STATUSES)
+    """How many occurrences of `row` (a series with a `sessions_limit`) before `from_` are
+    held: by original start, wherever they were moved."""
+    state = load(db, row.start, from_, rows=[row]).calendar.series[0]  # a limit loads all its changes
+    moved = [e.new_start for e in state.exceptions if e.new_start] + [s.start for s in state.sessions]
+    first, last = min([row.start, *moved]), max([from_, *moved]) + timedelta(microseconds=1)
+    occurrences = load(db, first, last, rows=[row]).calendar.occurrences(first, last)
+    return sum(1 for o in occurrences if o.original_start < from_ and o.status in HELD_STATUSES)
 
 
 def split(actor: User, series_id: str, from_: datetime, start: datetime | None = None,
@@ -159,7 +177,7 @@ def _later_changes(db, series_id: str, from_: datetime, duration: timedelta) -> 
     for s in db.exec(select(Session).where(Session.series_id == series_id, Session.original_start >= from_)):
         if s.status in CANCELLED_STATUSES:
             changes[s.original_start] = ExceptionSpec(s.original_start, s.status)
-        elif s.status == "scheduled" and (s.start != s.original_start or s.end - s.start != duration):
+        elif s.status in ("scheduled", HIDDEN) and (s.start != s.original_start or s.end - s.start != duration):
             changes[s.original_start] = ExceptionSpec(s.original_start, "moved", s.start, s.end - s.start)
     return sorted(changes.values(), key=lambda e: e.original_start)
 

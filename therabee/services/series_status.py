@@ -4,8 +4,9 @@ A series *ends on its own* when its occurrences run out: a one-off, a rule with 
 UNTIL, a `sessions_limit` (it ends at its last held occurrence), or an end or a split
 (`ends_before`: the occurrences from there on are gone, the earlier ones stay — and stay
 changeable, wherever they have been moved). Such a series is "active" while one of its
-occurrences that take place (moved ones at their new time; not cancelled, paused or on
-time off) still ends after now, and "ended" once the last has ended. Any other series is
+occurrences that are not cancelled (moved ones at their new time; paused ones and those on
+time off count: they come back when the pause or the time off goes) still ends after now,
+and "ended" once the last has ended. Any other series is
 "active", and is not expanded here.
 
 Cheap on list reads: the next weeks are looked at first, where an active series almost
@@ -24,7 +25,7 @@ from sqlmodel import Session as DbSession
 from sqlmodel import select
 
 from therabee.db.models import OccurrenceException, Series, Session
-from therabee.scheduling.expand import ACTIVE_STATUSES, SeriesSpec, last_start
+from therabee.scheduling.expand import SeriesSpec, last_start
 from therabee.services.calendar_rows import load, series_spec
 from therabee.settings import get_settings
 
@@ -45,14 +46,14 @@ def _ends_on_its_own(row: Series) -> bool:
     return row.sessions_limit is not None or not _open_ended(series_spec(row))
 
 
-def _taking_place(db: DbSession, rows: Sequence[Series], now: datetime, from_: datetime,
+def _remaining(db: DbSession, rows: Sequence[Series], now: datetime, from_: datetime,
                   to: datetime, until: datetime) -> set[str]:
-    """Ids of `rows` with an occurrence that takes place, starts in `[from_, until)` and
-    ends after `now`. Their changes are loaded for `[from_, to)`: `until` may pass `to` only
+    """Ids of `rows` with an occurrence that is not cancelled (hidden ones count), starts
+    in `[from_, until)` and ends after `now`. Their changes are loaded for `[from_, to)`: `until` may pass `to` only
     for rows with no start from `to` on, or ended by a `sessions_limit` (whose changes are
     all loaded whatever the window)."""
-    return {row.id for row, o in load(db, from_, to, rows=rows).pairs(from_, until)
-            if o.status in ACTIVE_STATUSES and o.end > now}
+    return {o.series_id for o in load(db, from_, to, rows=rows).calendar.remaining(from_, until)
+            if o.end > now}
 
 
 def _latest_starts(db: DbSession, rows: Sequence[Series]) -> dict[str, datetime | None]:
@@ -77,26 +78,26 @@ def _latest_starts(db: DbSession, rows: Sequence[Series]) -> dict[str, datetime 
     return latest
 
 
-def _still_taking_place(db: DbSession, rows: Sequence[Series], now: datetime) -> set[str]:
-    """Ids of `rows` (series that end on their own) with an occurrence that takes place
-    and ends after `now`."""
+def _still_remaining(db: DbSession, rows: Sequence[Series], now: datetime) -> set[str]:
+    """Ids of `rows` (series that end on their own) with an occurrence that is not
+    cancelled and ends after `now`."""
     from_ = now - timedelta(minutes=get_settings().max_duration_minutes)  # what ends after now starts after this
     near = now + NEAR
-    found = _taking_place(db, rows, now, from_, near, near)
+    found = _remaining(db, rows, now, from_, near, near)
     rest = [r for r in rows if r.id not in found]
     latest = _latest_starts(db, rest) if rest else {}
     later = [r for r in rest if r.id in latest and (latest[r.id] is None or latest[r.id] >= near)]
     if later:
         to = max([near] + [t for t in (latest[r.id] for r in later) if t is not None]) + _TICK
-        found |= _taking_place(db, later, now, near, to, BEYOND)
+        found |= _remaining(db, later, now, near, to, BEYOND)
     return found
 
 
 def statuses(db: DbSession, rows: Sequence[Series], now: datetime) -> dict[str, str]:
     """Series id → its status at `now` (aware) for every row: "ended" when it ends on its
-    own and none of its occurrences that take place ends after `now`, else "active".
+    own and none of its occurrences that are not cancelled ends after `now`, else "active".
     Reads only; series that do not end on their own cost nothing."""
     finite = [r for r in rows if _ends_on_its_own(r)]
-    alive = _still_taking_place(db, finite, now) if finite else set()
+    alive = _still_remaining(db, finite, now) if finite else set()
     ended = {r.id for r in finite} - alive
     return {r.id: "ended" if r.id in ended else "active" for r in rows}
