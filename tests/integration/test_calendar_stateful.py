@@ -10,7 +10,8 @@ product code); after every step that did something:
 - the therapist's `GET /occurrences` (20 weeks, and the week around the last change) and
   each client's equal the reference, and no two active occurrences of the therapist overlap;
 - `GET /therapists/{id}/slots` (the two days around the last change) equals the reference;
-- every acknowledged series is still listed, `active` while it has an occurrence to come;
+- every acknowledged series is still listed, `active` while it has an occurrence to come
+  that is not cancelled (paused ones and those on time off count), else `ended`;
 - with FEED=1, the calendar feed expanded by recurring_ical_events gives the same instants.
 After each tick every occurrence inside the horizon has exactly one session, at its time.
 Each change is judged before it is sent: one the reference says must be refused (it
@@ -22,7 +23,8 @@ series' later cancellations and moves to the new series' occurrence on the same 
 (issue 12, fault 9) and leaves pauses with the old series; buffers keep sessions apart from
 each other, not from time off; a session cancelled because its series ended may stay listed.
 
-`make test` runs 200 examples; `make test-deep` (HYPOTHESIS_PROFILE=deep) 2000 longer ones.
+`make test` runs 200 examples, the same each time; `make test-deep` (HYPOTHESIS_PROFILE=deep)
+2000 longer random ones.
 """
 
 from __future__ import annotations
@@ -63,10 +65,13 @@ SLOT_MINUTES = 50
 THERAPISTS, CLIENTS = 1, 2  # every step lists each of them: that is where the run's time goes
 PICK = st.one_of(st.just(0), st.integers(0, 10**4))  # an index into what the model holds: often the first
 
+# `make test`: the same 200 examples on every run (derandomized), so CI never turns red by
+# luck; `make test-deep`: 2000 longer random ones, a new draw each time.
 settings.register_profile("stateful", max_examples=200, stateful_step_count=12, deadline=None,
+                          derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile("stateful-deep", parent=settings.get_profile("stateful"), max_examples=2000,
-                          stateful_step_count=30)
+                          stateful_step_count=30, derandomize=False)
 PROFILE = settings.get_profile("stateful-deep" if os.environ.get("HYPOTHESIS_PROFILE") == "deep" else "stateful")
 
 
@@ -176,6 +181,16 @@ class CalendarMachine(RuleBasedStateMachine):
         found = [o for o in self.model.occurrences(*self.window)
                  if not scheduled_upcoming or (o.start > self.now and o.status == "scheduled")]
         return found[pick % len(found)] if found else None
+
+    def _ended(self, series: ref.Series) -> bool:
+        """Nothing of the series is left: no occurrence that is not cancelled (paused ones and
+        those on time off count, they come back) ends after now."""
+        for original in ref.kept_originals(series, self.model.away[series.therapist_id],
+                                           self.window[1] + timedelta(weeks=60)):
+            start, duration = series.moved.get(original, (original, series.duration))
+            if series.status.get(original, "scheduled") not in ref.NOT_HAPPENING and start + duration > self.now:
+                return False
+        return True
 
     def _upcoming_original(self, pick_series: int, pick: int) -> tuple[ref.Series, datetime] | None:
         recurring = [s for s in self.model.series if s.rrule]
@@ -350,6 +365,8 @@ class CalendarMachine(RuleBasedStateMachine):
         after = copy.deepcopy(self.model)
         next(s for s in after.series if s.id == series.id).pauses.append(span)
         verdict = self._judge_extension(after, series.therapist_id)
+        if self._ended(series):
+            verdict = ("refuse", ["the series has ended"])
         who = self._person(series.client_id if by_client else series.therapist_id)
         response = self.api.post(f"{API}/series/{series.id}/pauses", headers=who.auth,
                                  json={"from": str(span[0]), "until": str(span[1])})
@@ -448,6 +465,8 @@ class CalendarMachine(RuleBasedStateMachine):
             verdict = ("refuse", ["inside the minimum notice"])
         if ref.rule_starts(new, start + timedelta(seconds=1)) != [start]:
             verdict = ("refuse", ["the new start is not an occurrence of the rule"])
+        if self._ended(old):
+            verdict = ("refuse", ["the series has ended"])
         body = {"from": _z(original), "start": _z(start), "duration_minutes": duration,
                 **({"rrule": rrule} if rrule else {})}
         who = self._person(old.client_id if by_client else old.therapist_id)
@@ -466,9 +485,10 @@ class CalendarMachine(RuleBasedStateMachine):
     def _split_series(self, old: ref.Series, original: datetime, start: datetime, duration: int | None,
                       rrule: str | None) -> ref.Series:
         """The new series of "this and following" from `original`: the old rule (its COUNT less
-        the starts before) unless another is given, the sessions_limit less the occurrences
-        held before, and the old series' later cancellations and moves, each carried to the
-        new series' occurrence on the same local date."""
+        the starts before) unless another is given, the old series' end if it had one, the
+        sessions_limit less the occurrences held before, and the old series' later
+        cancellations and moves, each carried to the new series' occurrence on the same
+        local date."""
         if rrule is None:
             parts = _rule_parts(old.rrule)
             if "COUNT" in parts:
@@ -481,6 +501,10 @@ class CalendarMachine(RuleBasedStateMachine):
                          if (o := alone.occurrence(old.id, before)) is not None and o.active)
         new = ref.Series("new", old.therapist_id, old.client_id, start, old.zone,
                          timedelta(minutes=duration) if duration else old.duration, rrule, limit)
+        if old.ends_before is not None:  # an end made before holds for what replaces the series,
+            # shifted by as much wall-clock time as the split moves its start
+            shift = ref.to_local(start, old.zone) - ref.to_local(original, old.zone)
+            new.ends_before = ref.to_instant(ref.to_local(old.ends_before, old.zone) + shift, old.zone)
         later = sorted(o for o in {*old.status, *old.moved} if o >= original)
         if later:
             starts = ref.rule_starts(new, later[-1] + timedelta(days=2))
@@ -598,11 +622,9 @@ class CalendarMachine(RuleBasedStateMachine):
         listed = {item["id"]: item for item in response.json()["items"]}
         for series in [s for s in self.model.series if s.therapist_id == therapist.id]:
             assert series.id in listed, f"{self.names[series.id]} was acknowledged but is not listed"
-            to_come = [o for o in ref.series_occurrences(series, self.model.away[therapist.id], self.now,
-                                                         self.window[1] + timedelta(weeks=60)) if o.active]
-            assert not to_come or listed[series.id]["status"] == "active", (
-                f"{self.names[series.id]} is {listed[series.id]['status']} with {len(to_come)} occurrence(s) to come,"
-                f" the next at {_z(to_come[0].start)}")
+            expected = "ended" if self._ended(series) else "active"
+            assert listed[series.id]["status"] == expected, (
+                f"{self.names[series.id]} is {listed[series.id]['status']}, the reference says {expected}")
 
     def _check_feed(self, who) -> None:
         from_, to = self.window
@@ -633,13 +655,11 @@ def _run(api, check_feed: bool) -> None:
         clock.set_clock(None)
 
 
-@pytest.mark.deep
 @pytest.mark.postgres(reason="a long random run on the production database; SQLite has the other integration tests")
 def test_calendar_through_the_api_equals_the_reference_model(api):
     _run(api, check_feed=False)
 
 
-@pytest.mark.deep
 @pytest.mark.postgres(reason="a long random run on the production database; SQLite has the other integration tests")
 def test_calendar_feed_through_the_api_equals_the_reference_model(api):
     _run(api, check_feed=True)
