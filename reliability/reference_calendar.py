@@ -152,14 +152,15 @@ def kept_originals(series: Series, away: Sequence[tuple[datetime, datetime]],
 
 
 def series_occurrences(series: Series, away: Sequence[tuple[datetime, datetime]],
-                       from_: datetime, to: datetime) -> list[Occurrence]:
+                       from_: datetime, to: datetime, keep_away: bool = False) -> list[Occurrence]:
     """The series' visible occurrences whose current start is in `[from_, to)`, by start;
-    cancelled ones included with their status."""
+    cancelled ones included with their status. `keep_away` keeps those hidden by time off
+    too (time off still decides which held occurrence ends a `sessions_limit` series)."""
     # a move may take an occurrence anywhere: expand up to the latest moved original too
     before = max([to] + [original + timedelta(seconds=1) for original in series.moved])
     found = []
     for original in kept_originals(series, away, before):
-        occurrence = _resolve(series, original, away)
+        occurrence = _resolve(series, original, [] if keep_away else away)
         if occurrence is not None and from_ <= occurrence.start < to:
             found.append(occurrence)
     return sorted(found, key=lambda o: o.start)
@@ -191,14 +192,24 @@ class Calendar:
             return None
         return _resolve(series, original_start, away)
 
+    def reserved(self, from_: datetime, to: datetime, therapist_id: str) -> list[Occurrence]:
+        """The therapist's active occurrences starting in `[from_, to)` whose time nobody else
+        may take: the visible ones and those hidden by time off (they come back when it goes;
+        a paused one's time is free). By start then series id."""
+        found = []
+        for series in self.series:
+            if series.therapist_id == therapist_id:
+                found += [o for o in series_occurrences(series, self.away.get(therapist_id, []), from_, to,
+                                                        keep_away=True) if o.active]
+        return sorted(found, key=lambda o: (o.start, o.series_id))
+
     def busy(self, therapist_id: str, from_: datetime, to: datetime,
              pad: timedelta = timedelta(0)) -> list[tuple[datetime, datetime]]:
         """What a new session `[s, e)` of the therapist must not overlap, touching the window:
-        every active occurrence widened by `pad` on both sides (buffer before + buffer after:
+        every reserved occurrence widened by `pad` on both sides (buffer before + buffer after:
         each session keeps its buffers free of the other one), and the away time as it is."""
         reach = timedelta(days=2) + pad  # an occurrence starting before the window may reach into it
-        intervals = [(o.start - pad, o.end + pad)
-                     for o in self.occurrences(from_ - reach, to + pad, therapist_id) if o.active]
+        intervals = [(o.start - pad, o.end + pad) for o in self.reserved(from_ - reach, to + pad, therapist_id)]
         intervals += self.away.get(therapist_id, [])
         return sorted((a, b) for a, b in intervals if a < to and from_ < b)
 

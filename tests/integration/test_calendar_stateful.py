@@ -207,14 +207,14 @@ class CalendarMachine(RuleBasedStateMachine):
                leave: list = (), lenient_series: str | None = None) -> tuple[str, list]:
         """"refuse", "accept" or "either", and why, for a change bringing occurrences `shown`
         (visible once it is made) and `raw` (all it may be checked on), each (start, end,
-        identity or None). Refused: a shown one collides with another active occurrence
-        (buffers apart; `lenient_series`' own do not count) or lies outside the hours, or one
+        identity or None). Refused: a shown one collides with another reserved occurrence
+        (active, visible or on time off; buffers apart; `lenient_series`' own do not count) or lies outside the hours, or one
         in `leave` is on time off. Accepted: none of them collides, lies outside the hours or
         is on time off."""
         pad, (weekly, zone_name) = self._pad(therapist_id), self.hours[therapist_id]
         starts = [s for s, _, _ in raw + shown] or [self.now]
-        others = [o for o in self.model.occurrences(min(starts) - timedelta(days=2), max(starts) + timedelta(days=2),
-                                                    therapist_id) if o.active and not skip(o)]
+        others = [o for o in self.model.reserved(min(starts) - timedelta(days=2), max(starts) + timedelta(days=2),
+                                                 therapist_id) if not skip(o)]
         away = self.model.away[therapist_id]
 
         def hits(s, e, me, strict=False):

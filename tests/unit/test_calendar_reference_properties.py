@@ -226,3 +226,18 @@ def test_reference_moves_hides_on_time_off_and_finds_free_slots():
     assert [s.strftime("%H:%M") for s in slots] == ["16:00"]  # earlier ones touch the session or its buffers
     late = [{"weekday": 1, "start": "23:00", "end": "24:00"}]
     assert ref.within_hours(late, utc, datetime(2026, 9, 1, 23, tzinfo=UTC), datetime(2026, 9, 2, tzinfo=UTC))
+
+
+def test_reference_keeps_the_time_of_an_occurrence_hidden_by_time_off():
+    """Monday 1 June 2026 10:00-10:50 UTC, time off 09:00-10:01: hidden, yet its time is not
+    free (it comes back when the time off goes); after the time off, 10:01-10:50 stays busy."""
+    series = _weekly("UTC", datetime(2026, 6, 1, 10), "FREQ=WEEKLY;COUNT=1")
+    off = (datetime(2026, 6, 1, 9, tzinfo=UTC), datetime(2026, 6, 1, 10, 1, tzinfo=UTC))
+    calendar = ref.Calendar([series], {"t": [off]})
+    day = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
+    assert calendar.occurrences(*day) == []
+    assert [(o.start, o.end) for o in calendar.reserved(*day, "t")] == [
+        (datetime(2026, 6, 1, 10, tzinfo=UTC), datetime(2026, 6, 1, 10, 50, tzinfo=UTC))]
+    hours = [{"weekday": 0, "start": "09:00", "end": "12:00"}]
+    slots = calendar.free_slots("t", hours, "UTC", *day, timedelta(minutes=30))
+    assert [s.strftime("%H:%M") for s in slots] == ["11:00", "11:30"]
