@@ -439,8 +439,9 @@ class CalendarMachine(RuleBasedStateMachine):
             return
         series, original = found
         who = self._person(series.client_id if by_client else series.therapist_id)
+        verdict = ("refuse", ["the series has ended"]) if self._ended(series) else ("accept", [])
         response = self.api.post(f"{API}/series/{series.id}/end", headers=who.auth, json={"from": _z(original)})
-        if self._expect(("accept", []), response, f"ending {self.names[series.id]} from {_z(original)}"):
+        if self._expect(verdict, response, f"ending {self.names[series.id]} from {_z(original)}"):
             series.ends_before = original
 
     @rule(pick_series=PICK, pick=PICK, shift=st.sampled_from([0, 60, -90, 120]),
