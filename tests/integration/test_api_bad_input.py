@@ -201,8 +201,6 @@ def test_bad_request_is_a_problem_naming_the_field(api, world, builder, status, 
     assert _check(_send(api, world, builder), status, field) == []
 
 
-@pytest.mark.postgres(reason="counts rows written; on SQLite the therapist lock is itself a row update "
-                              "(services/locks.py)")
 def test_the_whole_catalogue_writes_no_row(api, world):
     assert len(CASES) >= 30
     before = table_writes()

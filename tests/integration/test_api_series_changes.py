@@ -103,8 +103,6 @@ def test_end_from_an_occurrence_removes_it_and_later_ones(api, weekly):
     assert _originals(items) == _weeks(start, 0, 1, 2)
 
 
-@pytest.mark.postgres(reason="counts rows written; on SQLite the therapist lock is itself a row update "
-                              "(services/locks.py)")
 def test_split_with_a_new_time_keeps_earlier_and_carries_on_at_the_new_time(api, weekly):
     start, series_id = weekly["start"], weekly["id"]
     from_ = start + timedelta(weeks=3)

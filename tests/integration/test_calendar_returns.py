@@ -35,11 +35,11 @@ def _listed(api, who, from_: datetime, to: datetime) -> list[tuple]:
 
 def _sessions(series_id: str) -> list[tuple]:
     from therabee.db.engine import get_engine
+    from therabee.db.models import Session
 
-    with get_engine().connect() as connection:
-        return [tuple(r) for r in connection.execute(sa.text(
-            "SELECT id, start, status FROM sessions WHERE series_id = :s ORDER BY original_start"),
-            {"s": series_id})]
+    with get_engine().connect() as connection:  # the typed columns: aware UTC on both databases
+        return [tuple(r) for r in connection.execute(sa.select(Session.id, Session.start, Session.status).where(
+            Session.series_id == series_id).order_by(Session.original_start))]
 
 
 @pytest.fixture

@@ -153,10 +153,11 @@ def test_time_off_hides_materialized_sessions_and_they_come_back_when_it_goes(ap
     horizon.tick()
 
     def sessions() -> dict:
-        with get_engine().connect() as connection:
-            return dict(connection.execute(sa.text(
-                "SELECT start, status FROM sessions WHERE start < :until ORDER BY start"),
-                {"until": start + timedelta(days=2)}).all())
+        from therabee.db.models import Session
+
+        with get_engine().connect() as connection:  # the typed columns: aware UTC on both databases
+            return dict(connection.execute(sa.select(Session.start, Session.status).where(
+                Session.start < start + timedelta(days=2)).order_by(Session.start)).all())
 
     def listed() -> list:
         response = api.get(f"{API}/occurrences", headers=client.auth, params={
