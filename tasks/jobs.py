@@ -12,8 +12,7 @@ from celery.utils.log import get_task_logger
 from sqlalchemy.exc import OperationalError
 
 from tasks.celery_app import app
-from therabee.services import health, horizon
-from therabee.services import jobs as service_jobs
+from therabee.services import health, horizon, reconcile
 from therabee.video.provider import VideoRateLimited, VideoUnavailable
 
 log = get_task_logger(__name__)
@@ -38,21 +37,15 @@ def send(name: str, payload: dict) -> None:
     """The Celery dispatcher for therabee.services.jobs: runs after the commit."""
     task = JOB_TASKS.get(name)
     if task is None:
-        log.warning("no task for job %s; dropped (the periodic jobs re-derive it)", name)
+        log.warning("no task for job %s; dropped (the periodic sweep re-derives it)", name)
         return
     app.send_task(task, kwargs=payload)
 
 
 @app.task(name="therabee.horizon.tick", bind=True, soft_time_limit=540, time_limit=600, **_DB_RETRY)
 def horizon_tick(self) -> dict:
-    from therabee.services import meetings
-
-    report = asdict(horizon.tick())
-    # sessions whose meeting job was lost (broker down, worker killed) get it again
-    pending = meetings.pending_session_ids()
-    for session_id in pending:
-        service_jobs.dispatch_now("meetings.ensure", session_id=session_id)
-    return {**report, "meetings_requeued": len(pending)}
+    # the horizon, then the sweep: a job lost on its way (broker down, worker gone) is queued again
+    return {**asdict(horizon.tick()), "requeued": asdict(reconcile.sweep())}
 
 
 @app.task(name="therabee.practice.time_off_notices", bind=True, **_DB_RETRY)

@@ -283,7 +283,7 @@ def test_a_meeting_lost_at_the_provider_is_made_again_after_a_move(api, three_se
 
 
 def test_the_credential_free_provider_follows_the_same_states(api, frozen_clock, recorded_jobs):
-    from therabee.services import horizon, meetings
+    from therabee.services import horizon, reconcile
     from therabee.video.free import FreeVideoProvider
 
     book_daily(api, FROZEN + timedelta(hours=2))
@@ -291,7 +291,8 @@ def test_the_credential_free_provider_follows_the_same_states(api, frozen_clock,
     free = FreeVideoProvider("https://meet.example")
     assert ensure_all(free) == ["created"] * 3
     assert all(r.join_url.startswith("https://meet.example/therabee-") for r in session_rows())
-    assert meetings.pending_session_ids() == []
+    frozen_clock[0] = FROZEN + timedelta(minutes=3)
+    assert reconcile.sweep() == reconcile.SweepReport()  # every meeting in step
 
 
 def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock, recorded_jobs):
@@ -302,11 +303,19 @@ def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock
     assert sorted(p["session_id"] for _, p in recorded_jobs) == sorted(r.id for r in session_rows())
 
 
-def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_ones(api, frozen_clock):
-    from therabee.services import horizon, meetings
+def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_ones(
+        api, frozen_clock, recorded_jobs):
+    from therabee.services import horizon, reconcile
 
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
-    assert meetings.pending_session_ids() == []  # their meetings.ensure jobs are on the way
+    ids = sorted(row.id for row in session_rows())
+    recorded_jobs.clear()
+    assert reconcile.sweep() == reconcile.SweepReport()  # their meetings.ensure jobs are on the way
     frozen_clock[0] = FROZEN + timedelta(minutes=3)  # ...and were lost: no meeting yet
-    assert sorted(meetings.pending_session_ids()) == sorted(row.id for row in session_rows())
+    assert reconcile.sweep() == reconcile.SweepReport(ensure=3)
+    assert sorted(p["session_id"] for n, p in recorded_jobs if n == "meetings.ensure") == ids
+    recorded_jobs.clear()
+    assert reconcile.sweep() == reconcile.SweepReport()  # not again while those may be retrying
+    frozen_clock[0] += reconcile.RETRY_WINDOW + timedelta(seconds=1)  # ...and they were lost too
+    assert reconcile.sweep() == reconcile.SweepReport(ensure=3) and len(recorded_jobs) == 3

@@ -1,7 +1,9 @@
 """Background work requested by a service, handed over only after its transaction commits.
 
 The tasks package installs the dispatcher (Celery, or in-process in the default
-set-up). Payloads carry ids only — never names or notes.
+set-up). Payloads carry ids only — never names or notes. A job handed over may still be
+lost (the broker down, a process gone): the periodic sweep (services/reconcile.py)
+compares the database with what was done and queues the difference again.
 """
 
 from __future__ import annotations
@@ -27,27 +29,17 @@ def _dispatch_all(db: DbSession) -> None:
         return  # a savepoint was released; the real commit comes later
     pending = db.info.pop("therabee_jobs", [])
     if _dispatcher is None:
-        return  # no worker configured: the periodic jobs re-derive this work
+        return  # no worker configured: the periodic sweep re-derives this work
     for name, payload in pending:
         try:
             _dispatcher(name, payload)
-        except Exception:  # the broker may be down; the horizon job re-derives lost work
+        except Exception:  # the broker may be down; the periodic sweep re-derives lost work
             log.exception("could not enqueue %s", name)
 
 
 def _drop_all(db: DbSession) -> None:
     if not db.in_nested_transaction():
         db.info.pop("therabee_jobs", None)
-
-
-def dispatch_now(name: str, **payload: str) -> None:
-    """Hand a job over at once (for work re-derived outside a transaction)."""
-    if _dispatcher is None:
-        return
-    try:
-        _dispatcher(name, payload)
-    except Exception:
-        log.exception("could not enqueue %s", name)
 
 
 def after_commit(db: DbSession, name: str, **payload: str) -> None:
