@@ -11,8 +11,9 @@ was done, and queues the difference. For that the rows keep what was done:
 
 Two partial indexes hold exactly the rows the sweep looks for, so a tick reads only
 those: sessions whose meeting is out of step (keyed by end: only upcoming ones are read),
-and time off whose notices are unsent. The sessions predicate is the one
-`db.models.meeting_out_of_step` builds.
+and time off whose notices are unsent. The sessions predicate is
+`db.models.MEETING_OUT_OF_STEP`, with its constants inline so that PostgreSQL's generic
+plans and SQLite can match the sweep's query to the index.
 
 Existing rows are taken as done: created meetings as sent at their session's times,
 existing time off as told (re-sending every old notice, or a PATCH per upcoming meeting
@@ -31,9 +32,10 @@ down_revision: Union[str, Sequence[str], None] = "0006"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-_OUT_OF_STEP = ("status IN ('scheduled', 'in_progress') AND meeting_state IN ('none', 'creating', 'deleted')"
+_OUT_OF_STEP = ("(status IN ('scheduled', 'in_progress') AND meeting_state IN ('none', 'creating', 'deleted')"
                 " OR status IN ('cancelled', 'hidden', 'late_cancelled') AND meeting_state IN ('creating', 'created')"
-                " OR meeting_state = 'created' AND (meeting_start {distinct} start OR meeting_end {distinct} \"end\")")
+                " OR meeting_state = 'created' AND (meeting_start IS NULL OR meeting_end IS NULL"
+                " OR meeting_start <> start OR meeting_end <> \"end\"))")
 
 
 def upgrade() -> None:
@@ -45,10 +47,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("notices_sent_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE sessions SET meeting_start = start, meeting_end = \"end\" WHERE meeting_state = 'created'")
     op.execute("UPDATE time_off SET notices_sent_at = created_at")
-    predicate = _OUT_OF_STEP.format(distinct="IS DISTINCT FROM" if op.get_bind().dialect.name == "postgresql"
-                                    else "IS NOT")
     op.create_index("ix_sessions_meeting_out_of_step", "sessions", ["end"],
-                    postgresql_where=sa.text(predicate), sqlite_where=sa.text(predicate))
+                    postgresql_where=sa.text(_OUT_OF_STEP), sqlite_where=sa.text(_OUT_OF_STEP))
     op.create_index("ix_time_off_notices_unsent", "time_off", ["end"],
                     postgresql_where=sa.text("notices_sent_at IS NULL"),
                     sqlite_where=sa.text("notices_sent_at IS NULL"))

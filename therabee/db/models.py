@@ -120,17 +120,20 @@ MEETING_LIVE = ("creating", "created")
 _RELEASED = tuple(sorted(RELEASED_STATUSES))  # cancelled, hidden, late_cancelled: no meeting
 
 
-def meeting_out_of_step(table) -> sa.ColumnElement[bool]:
-    """A session whose meeting is not what its row says it should be: wanted and missing
-    (or its create unfinished), live though the session is cancelled or hidden, or sent
-    with other times than the session's. The periodic sweep reads exactly these rows,
-    through the partial index of the same predicate (migration 0007 spells it in SQL)."""
-    c = table.c
-    return sa.or_(
-        sa.and_(c.status.in_(NEEDS_MEETING), c.meeting_state.in_(("none", "creating", "deleted"))),
-        sa.and_(c.status.in_(_RELEASED), c.meeting_state.in_(MEETING_LIVE)),
-        sa.and_(c.meeting_state == "created",
-                sa.or_(c.meeting_start.is_distinct_from(c.start), c.meeting_end.is_distinct_from(c.end))))
+def _sql_list(values) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+# A session whose meeting is not what its row says it should be: wanted and missing (or its
+# create unfinished), live though the session is cancelled or hidden, or sent with other
+# times than the session's. The periodic sweep reads exactly these rows through the partial
+# index of the same predicate. Written as SQL with its constants inline, so that PostgreSQL
+# (generic plans of prepared statements too) and SQLite can match a query to the index.
+MEETING_OUT_OF_STEP = sa.text(
+    f"(status IN {_sql_list(NEEDS_MEETING)} AND meeting_state IN ('none', 'creating', 'deleted')"
+    f" OR status IN {_sql_list(_RELEASED)} AND meeting_state IN {_sql_list(MEETING_LIVE)}"
+    " OR meeting_state = 'created' AND (meeting_start IS NULL OR meeting_end IS NULL"
+    " OR meeting_start <> start OR meeting_end <> \"end\"))")
 
 
 class Session(SQLModel, table=True):
@@ -175,8 +178,7 @@ class Session(SQLModel, table=True):
 
 
 sa.Index("ix_sessions_meeting_out_of_step", Session.__table__.c.end,
-         postgresql_where=meeting_out_of_step(Session.__table__),
-         sqlite_where=meeting_out_of_step(Session.__table__))
+         postgresql_where=MEETING_OUT_OF_STEP, sqlite_where=MEETING_OUT_OF_STEP)
 
 
 class WebhookDelivery(SQLModel, table=True):

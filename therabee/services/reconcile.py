@@ -2,7 +2,7 @@
 done with what was done, and queue the difference. A job lost on its way (the broker down
 at commit, a worker or web process gone) is then queued again by the next tick.
 
-Meetings: each upcoming session whose meeting is out of step (`db.models.meeting_out_of_step`)
+Meetings: each upcoming session whose meeting is out of step (`db.models.MEETING_OUT_OF_STEP`)
 gets the job that brings it in step:
 
 - `meetings.delete`: cancelled or hidden while its meeting is live ("creating"/"created");
@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from therabee.db.engine import is_postgres, unit_of_work
-from therabee.db.models import MEETING_LIVE, NEEDS_MEETING, Session, meeting_out_of_step
+from therabee.db.models import MEETING_LIVE, MEETING_OUT_OF_STEP, NEEDS_MEETING, Session
 from therabee.db.models_rules import TimeOff
 from therabee.scheduling.expand import RELEASED_STATUSES
 from therabee.services import clock, jobs
@@ -73,7 +73,7 @@ def _meeting_job(status: str, state: str, claimed_until: datetime | None, now: d
 
 def _sweep_meetings(db, now: datetime, limit: int) -> Counter[str]:
     query = (select(Session.id, Session.status, Session.meeting_state, Session.meeting_claimed_until)
-             .where(meeting_out_of_step(Session.__table__), Session.end > now,
+             .where(MEETING_OUT_OF_STEP, Session.end > now,
                     # an unfinished create has its own clock: its claim lease
                     sa.or_(Session.updated_at < now - GRACE,
                            sa.and_(Session.meeting_state == "creating", Session.status.in_(NEEDS_MEETING))),
