@@ -88,7 +88,7 @@ def occurrence_id(row) -> str:
 
 @pytest.fixture
 def zoom(make_zoom_client):
-    return make_zoom_client(max_attempts=2)
+    return make_zoom_client()
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_a_create_whose_answer_was_lost_is_adopted_by_the_next_ensure(
     from therabee.services import horizon, meetings
     from therabee.video import VideoUnavailable
 
-    zoom = make_zoom_client(max_attempts=1)
+    zoom = make_zoom_client()
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
     first = session_rows()[0].id
@@ -230,20 +230,23 @@ def test_cancel_and_move_of_virtual_occurrences_make_no_video_calls(api, frozen_
     assert recorded_jobs == [] and session_rows() == [] and sum(fake_zoom.calls.values()) == 0
 
 
-@pytest.mark.parametrize("status, error", [(429, "VideoRateLimited"), (500, "VideoUnavailable")])
-def test_a_refused_create_raises_the_typed_error_and_a_retry_makes_one_meeting(
-        api, frozen_clock, recorded_jobs, zoom, fake_zoom, zoom_sleeps, status, error):
+@pytest.mark.parametrize("status, error, lookups", [(429, "VideoRateLimited", 0), (500, "VideoUnavailable", 1)])
+def test_a_refused_create_raises_the_typed_error_at_once_and_the_next_run_makes_one_meeting(
+        api, frozen_clock, recorded_jobs, zoom, fake_zoom, status, error, lookups):
     import therabee.video as video
     from therabee.services import horizon, meetings
 
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
     session_id = session_rows()[0].id
-    fake_zoom.fail_next(2, status=status, retry_after="1", kind="create")
-    with pytest.raises(getattr(video, error)):
+    fake_zoom.fail_next(1, status=status, retry_after="1", kind="create")
+    with pytest.raises(getattr(video, error)) as caught:
         meetings.ensure_meeting(session_id, zoom)
-    assert zoom_sleeps.waits == [1.0]  # the client waited as told, once, then gave up
+    assert caught.value.retry_after == 1.0 and fake_zoom.calls["create"] == 1  # no retry inside
     assert meetings.ensure_meeting(session_id, zoom) == "created"
+    # after a 500 the next run first looks for a meeting Zoom may have made (by its marker);
+    # a 429 made nothing, so it creates at once
+    assert fake_zoom.calls["list"] == lookups and fake_zoom.calls["create"] == 2
     assert len(fake_zoom.meetings) == 1
 
 
@@ -305,7 +308,7 @@ def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock
 
 def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_ones(
         api, frozen_clock, recorded_jobs):
-    from therabee.services import horizon, reconcile
+    from therabee.services import horizon, jobs, reconcile
 
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
@@ -317,5 +320,5 @@ def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_on
     assert sorted(p["session_id"] for n, p in recorded_jobs if n == "meetings.ensure") == ids
     recorded_jobs.clear()
     assert reconcile.sweep() == reconcile.SweepReport()  # not again while those may be retrying
-    frozen_clock[0] += reconcile.RETRY_WINDOW + timedelta(seconds=1)  # ...and they were lost too
+    frozen_clock[0] += jobs.retry_window() + timedelta(seconds=1)  # ...and they were lost too
     assert reconcile.sweep() == reconcile.SweepReport(ensure=3) and len(recorded_jobs) == 3

@@ -13,8 +13,8 @@ runs out and the next worker first looks the meeting up by its marker and adopts
 A create that finishes and finds the session already settled (another meeting, or
 deleted) deletes its own meeting, so a session never keeps two. An update sends the
 session's times only when they differ from those last sent. Provider errors propagate:
-the task layer retries them, and the periodic sweep (services/reconcile.py) queues again
-whatever is still out of step.
+the job retries them (services/jobs.py), and the periodic sweep (services/reconcile.py)
+queues again whatever is still out of step.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from therabee.db.models import MEETING_LIVE, NEEDS_MEETING, Series, Session
 from therabee.scheduling.expand import RELEASED_STATUSES
 from therabee.services import clock, jobs
 from therabee.settings import get_settings
-from therabee.video import VideoNotFound, VideoProvider, VideoRateLimited, get_provider
+from therabee.video import (VideoAuthError, VideoNotFound, VideoProvider, VideoRateLimited,
+                            VideoRequestError, get_provider)
 
 log = logging.getLogger(__name__)
 
 _PASSES = 3  # re-checks when the row changes during a provider call
+_REFUSED = (VideoRateLimited, VideoRequestError, VideoAuthError)  # the provider did nothing
 
 
 class MeetingBusy(VideoRateLimited):
@@ -99,11 +101,15 @@ def _claim(session_id: str) -> tuple[_Snapshot | None, str]:
         return _snapshot(row, series), action
 
 
-def _release(session_id: str, marker: str) -> None:
+def _release(session_id: str, marker: str, made_nothing: bool) -> None:
+    """Give the create claim back after a failure. When the provider certainly made
+    nothing with this marker, the marker goes too, so the next run need not look for it."""
     with unit_of_work() as db:
         found = _locked(db, session_id)
         if found and found[0].meeting_state == "creating" and found[0].meeting_marker == marker:
             found[0].meeting_claimed_until = None
+            if made_nothing:
+                found[0].meeting_state, found[0].meeting_marker = "none", None
 
 
 def _forget(row: Session, state: str) -> None:
@@ -156,8 +162,9 @@ def ensure_meeting(session_id: str, provider: VideoProvider | None = None) -> st
         if meeting is None:
             meeting = provider.create_meeting(start=snap.start, duration_minutes=snap.duration_minutes,
                                               timezone=snap.timezone, marker=snap.marker)
-    except Exception:
-        _release(session_id, snap.marker)
+    except Exception as exc:
+        # refused outright (rate limit, bad request) by a first try: nothing was made
+        _release(session_id, snap.marker, action == "create" and isinstance(exc, _REFUSED))
         raise
     state, keep = _record(session_id, snap, meeting.id, meeting.join_url, adopted)
     if not keep:

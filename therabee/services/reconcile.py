@@ -14,7 +14,7 @@ Notices: time off whose notices were never sent gets `practice.time_off_notices`
 
 A row changed in the last `GRACE` is left alone: the job queued with the change is on its
 way (an unfinished create waits for its claim lease instead). A session the sweep queued a job for is not queued again within the jobs' retry
-window (`RETRY_WINDOW`), so a job still retrying is never doubled. The sweep claims
+window (`jobs.retry_window`), so a job still retrying is never doubled. The sweep claims
 its sessions with `FOR UPDATE SKIP LOCKED` and stamps them (`meeting_swept_at`) in the
 same transaction, so workers sweeping at once queue disjoint rows; notices are claimed
 by the job itself before sending (`practice.send_time_off_notices`), so two jobs for one
@@ -45,7 +45,6 @@ from therabee.services import clock, jobs
 log = logging.getLogger(__name__)
 
 GRACE = timedelta(minutes=2)  # a job queued with a change runs well within this
-RETRY_WINDOW = timedelta(minutes=10)  # a job and its retries are over within this
 
 
 @dataclass
@@ -78,7 +77,7 @@ def _sweep_meetings(db, now: datetime, limit: int) -> Counter[str]:
                     sa.or_(Session.updated_at < now - GRACE,
                            sa.and_(Session.meeting_state == "creating", Session.status.in_(NEEDS_MEETING))),
                     sa.or_(Session.meeting_swept_at.is_(None),
-                           Session.meeting_swept_at < now - RETRY_WINDOW))
+                           Session.meeting_swept_at < now - jobs.retry_window()))
              .order_by(Session.end).limit(limit))
     if is_postgres(db):
         query = query.with_for_update(skip_locked=True)
