@@ -1,29 +1,31 @@
-"""The tasks: stable names, an explicit retry policy each, thin bodies.
+"""The tasks: stable names, one retry policy, thin bodies.
 
 Each task parses its id arguments, calls one service function (which re-reads the
 database) and returns a small dict. Every one is safe to run twice.
+
+Retries are one layer, here (the Zoom client and the mailer try once): a failure worth
+retrying runs the task again after `services.jobs.retry_delay` — jittered exponential
+backoff, or the provider's Retry-After when longer — up to `job_attempts` runs in all,
+each failure logged with its attempt number. On a worker that is Celery's retry with a
+countdown; a task called directly (the in-process runner, tasks/embedded.py) raises, and
+the runner retries it with the same policy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from celery.utils.log import get_task_logger
-from sqlalchemy.exc import OperationalError
 
 from tasks.celery_app import app
-from therabee.services import health, horizon
+from therabee.services import health, horizon, reconcile
 from therabee.services import jobs as service_jobs
-from therabee.video.provider import VideoRateLimited, VideoUnavailable
 
 log = get_task_logger(__name__)
 
-_DB_RETRY = dict(autoretry_for=(OperationalError,), retry_backoff=True, retry_jitter=True,
-                 retry_backoff_max=60, max_retries=5)
-# Rate limits are retried by hand, after the provider's Retry-After (see _meeting_call).
-_VIDEO_RETRY = dict(autoretry_for=(VideoUnavailable, OperationalError), retry_backoff=5,
-                    retry_jitter=True, retry_backoff_max=600, max_retries=8,
-                    soft_time_limit=90, time_limit=120)
+_MEETING_LIMITS = dict(soft_time_limit=90, time_limit=120)
 
 # job name (therabee.services.jobs) -> task name
 JOB_TASKS = {
@@ -38,42 +40,67 @@ def send(name: str, payload: dict) -> None:
     """The Celery dispatcher for therabee.services.jobs: runs after the commit."""
     task = JOB_TASKS.get(name)
     if task is None:
-        log.warning("no task for job %s; dropped (the periodic jobs re-derive it)", name)
+        log.warning("no task for job %s; dropped (the periodic sweep re-derives it)", name)
         return
-    app.send_task(task, kwargs=payload)
+    # no result: nobody reads it, and asking for one subscribes to the result backend,
+    # which blocks about 20 s per job while Redis is down (the publish alone fails in 0.5 s)
+    app.send_task(task, kwargs=payload, ignore_result=True)
 
 
-@app.task(name="therabee.horizon.tick", bind=True, soft_time_limit=540, time_limit=600, **_DB_RETRY)
+def _retrying(task, call: Callable[..., Any], *args: Any) -> Any:
+    """`call(*args)`, its failure retried by the jobs' policy (see the module docstring)."""
+    try:
+        return call(*args)
+    except Exception as exc:
+        if task.request.called_directly:
+            raise  # the in-process runner retries it
+        wait = service_jobs.retry_delay(task.name, task.request.retries + 1, exc)
+        if wait is None:
+            raise
+        raise task.retry(exc=exc, countdown=wait)
+
+
+def _tick() -> dict:
+    # the horizon, then the sweep: a job lost on its way (broker down, worker gone) is queued again
+    return {**asdict(horizon.tick()), "requeued": asdict(reconcile.sweep())}
+
+
+@app.task(name="therabee.horizon.tick", bind=True, max_retries=None, soft_time_limit=540, time_limit=600)
 def horizon_tick(self) -> dict:
-    from therabee.services import meetings
-
-    report = asdict(horizon.tick())
-    # sessions whose meeting job was lost (broker down, worker killed) get it again
-    pending = meetings.pending_session_ids()
-    for session_id in pending:
-        service_jobs.dispatch_now("meetings.ensure", session_id=session_id)
-    return {**report, "meetings_requeued": len(pending)}
+    return _retrying(self, _tick)
 
 
-@app.task(name="therabee.practice.time_off_notices", bind=True, **_DB_RETRY)
-def time_off_notices(self, time_off_id: str) -> dict:
+def _time_off_notices(time_off_id: str) -> dict:
     from therabee.services import practice
 
-    return {"sent": practice.send_time_off_notices(str(time_off_id))}
+    return {"sent": practice.send_time_off_notices(time_off_id)}
 
 
-@app.task(name="therabee.reminders.send_due", bind=True, **_DB_RETRY)
-def reminders_send_due(self) -> dict:
+@app.task(name="therabee.practice.time_off_notices", bind=True, max_retries=None)
+def time_off_notices(self, time_off_id: str) -> dict:
+    return _retrying(self, _time_off_notices, str(time_off_id))
+
+
+def _send_due_reminders() -> dict:
     from therabee.services import reminders
 
     return {"sent": reminders.send_due()}
 
 
-@app.task(name="therabee.webhooks.prune_deliveries", bind=True, **_DB_RETRY)
-def webhooks_prune_deliveries(self) -> dict:
+@app.task(name="therabee.reminders.send_due", bind=True, max_retries=None)
+def reminders_send_due(self) -> dict:
+    return _retrying(self, _send_due_reminders)
+
+
+def _prune_deliveries() -> dict:
     from therabee.services import webhooks
 
     return {"pruned": webhooks.prune_deliveries()}
+
+
+@app.task(name="therabee.webhooks.prune_deliveries", bind=True, max_retries=None)
+def webhooks_prune_deliveries(self) -> dict:
+    return _retrying(self, _prune_deliveries)
 
 
 @app.task(name="therabee.worker.heartbeat", bind=True, max_retries=0)
@@ -82,26 +109,23 @@ def worker_heartbeat(self) -> dict:
     return {"ok": True}
 
 
-def _meeting_call(task, action: str, session_id: str) -> dict:
+def _meeting_call(action: str, session_id: str) -> dict:
     from therabee.services import meetings
 
-    try:
-        getattr(meetings, f"{action}_meeting")(str(session_id))
-    except VideoRateLimited as exc:
-        raise task.retry(exc=exc, countdown=max(1.0, exc.retry_after))
-    return {"session_id": session_id, "action": action}
+    return {"session_id": session_id, "action": action,
+            "state": getattr(meetings, f"{action}_meeting")(session_id)}
 
 
-@app.task(name="therabee.meetings.ensure", bind=True, **_VIDEO_RETRY)
+@app.task(name="therabee.meetings.ensure", bind=True, max_retries=None, **_MEETING_LIMITS)
 def meetings_ensure(self, session_id: str) -> dict:
-    return _meeting_call(self, "ensure", session_id)
+    return _retrying(self, _meeting_call, "ensure", str(session_id))
 
 
-@app.task(name="therabee.meetings.update", bind=True, **_VIDEO_RETRY)
+@app.task(name="therabee.meetings.update", bind=True, max_retries=None, **_MEETING_LIMITS)
 def meetings_update(self, session_id: str) -> dict:
-    return _meeting_call(self, "update", session_id)
+    return _retrying(self, _meeting_call, "update", str(session_id))
 
 
-@app.task(name="therabee.meetings.delete", bind=True, **_VIDEO_RETRY)
+@app.task(name="therabee.meetings.delete", bind=True, max_retries=None, **_MEETING_LIMITS)
 def meetings_delete(self, session_id: str) -> dict:
-    return _meeting_call(self, "delete", session_id)
+    return _retrying(self, _meeting_call, "delete", str(session_id))

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # without Redis: seconds between the in-process runs of the periodic jobs (horizon,
     # reminders, pruning); 0 runs none (jobs queued after a commit still run)
     tick_seconds: float = Field(default=60.0, ge=0)
+    # a failed background job (meetings, notices) runs at most job_attempts times in all,
+    # waiting a jittered exponential backoff from job_backoff_seconds up to the cap between
+    # runs, or the provider's Retry-After when that is longer (one longer than the cap: given
+    # up; the periodic sweep queues it again later). Celery and the in-process runner alike.
+    job_attempts: int = Field(default=5, ge=1, le=20)
+    job_backoff_seconds: float = Field(default=2.0, gt=0)
+    job_backoff_cap_seconds: float = Field(default=60.0, gt=0, le=900)
 
     # limits on what one request may ask for
     max_body_bytes: int = 1024 * 1024

@@ -22,18 +22,6 @@ from therabee.testing.fake_zoom import FakeZoom, start_fake_zoom
 from therabee.video.zoom.client import ZoomClient
 
 
-class RecordedSleep:
-    """An injectable `sleep` that records the waits instead of waiting."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, seconds: float) -> None:
-        with self._lock:
-            self.waits.append(seconds)
-
-
 class MemoryRedis:
     """The slice of `redis.Redis` the token cache uses, shared like a real server."""
 
@@ -90,13 +78,8 @@ def fake_zoom() -> Iterator[FakeZoom]:
 
 
 @pytest.fixture
-def zoom_sleeps() -> RecordedSleep:
-    return RecordedSleep()
-
-
-@pytest.fixture
-def make_zoom_client(fake_zoom: FakeZoom, zoom_sleeps: RecordedSleep) -> Iterator[Callable[..., ZoomClient]]:
-    """Build clients pointed at the fake, recording their zoom_sleeps; closed after the test."""
+def make_zoom_client(fake_zoom: FakeZoom) -> Iterator[Callable[..., ZoomClient]]:
+    """Build clients pointed at the fake; closed after the test."""
     made: list[ZoomClient] = []
 
     def make(**options: Any) -> ZoomClient:
@@ -108,7 +91,6 @@ def make_zoom_client(fake_zoom: FakeZoom, zoom_sleeps: RecordedSleep) -> Iterato
             "user_id": o["zoom_user_id"],
             "oauth_url": o["zoom_oauth_url"],
             "api_url": o["zoom_api_url"],
-            "sleep": zoom_sleeps,
         }
         client = ZoomClient(**(settings | options))
         made.append(client)

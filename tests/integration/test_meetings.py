@@ -88,7 +88,7 @@ def occurrence_id(row) -> str:
 
 @pytest.fixture
 def zoom(make_zoom_client):
-    return make_zoom_client(max_attempts=2)
+    return make_zoom_client()
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_a_create_whose_answer_was_lost_is_adopted_by_the_next_ensure(
     from therabee.services import horizon, meetings
     from therabee.video import VideoUnavailable
 
-    zoom = make_zoom_client(max_attempts=1)
+    zoom = make_zoom_client()
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
     first = session_rows()[0].id
@@ -230,20 +230,23 @@ def test_cancel_and_move_of_virtual_occurrences_make_no_video_calls(api, frozen_
     assert recorded_jobs == [] and session_rows() == [] and sum(fake_zoom.calls.values()) == 0
 
 
-@pytest.mark.parametrize("status, error", [(429, "VideoRateLimited"), (500, "VideoUnavailable")])
-def test_a_refused_create_raises_the_typed_error_and_a_retry_makes_one_meeting(
-        api, frozen_clock, recorded_jobs, zoom, fake_zoom, zoom_sleeps, status, error):
+@pytest.mark.parametrize("status, error, lookups", [(429, "VideoRateLimited", 0), (500, "VideoUnavailable", 1)])
+def test_a_refused_create_raises_the_typed_error_at_once_and_the_next_run_makes_one_meeting(
+        api, frozen_clock, recorded_jobs, zoom, fake_zoom, status, error, lookups):
     import therabee.video as video
     from therabee.services import horizon, meetings
 
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
     session_id = session_rows()[0].id
-    fake_zoom.fail_next(2, status=status, retry_after="1", kind="create")
-    with pytest.raises(getattr(video, error)):
+    fake_zoom.fail_next(1, status=status, retry_after="1", kind="create")
+    with pytest.raises(getattr(video, error)) as caught:
         meetings.ensure_meeting(session_id, zoom)
-    assert zoom_sleeps.waits == [1.0]  # the client waited as told, once, then gave up
+    assert caught.value.retry_after == 1.0 and fake_zoom.calls["create"] == 1  # no retry inside
     assert meetings.ensure_meeting(session_id, zoom) == "created"
+    # after a 500 the next run first looks for a meeting Zoom may have made (by its marker);
+    # a 429 made nothing, so it creates at once
+    assert fake_zoom.calls["list"] == lookups and fake_zoom.calls["create"] == 2
     assert len(fake_zoom.meetings) == 1
 
 
@@ -283,7 +286,7 @@ def test_a_meeting_lost_at_the_provider_is_made_again_after_a_move(api, three_se
 
 
 def test_the_credential_free_provider_follows_the_same_states(api, frozen_clock, recorded_jobs):
-    from therabee.services import horizon, meetings
+    from therabee.services import horizon, reconcile
     from therabee.video.free import FreeVideoProvider
 
     book_daily(api, FROZEN + timedelta(hours=2))
@@ -291,7 +294,8 @@ def test_the_credential_free_provider_follows_the_same_states(api, frozen_clock,
     free = FreeVideoProvider("https://meet.example")
     assert ensure_all(free) == ["created"] * 3
     assert all(r.join_url.startswith("https://meet.example/therabee-") for r in session_rows())
-    assert meetings.pending_session_ids() == []
+    frozen_clock[0] = FROZEN + timedelta(minutes=3)
+    assert reconcile.sweep() == reconcile.SweepReport()  # every meeting in step
 
 
 def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock, recorded_jobs):
@@ -302,11 +306,19 @@ def test_a_tick_queues_one_ensure_per_new_session_after_commit(api, frozen_clock
     assert sorted(p["session_id"] for _, p in recorded_jobs) == sorted(r.id for r in session_rows())
 
 
-def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_ones(api, frozen_clock):
-    from therabee.services import horizon, meetings
+def test_the_sweep_leaves_fresh_sessions_to_their_own_job_and_re_derives_lost_ones(
+        api, frozen_clock, recorded_jobs):
+    from therabee.services import horizon, jobs, reconcile
 
     book_daily(api, FROZEN + timedelta(hours=2))
     horizon.tick()
-    assert meetings.pending_session_ids() == []  # their meetings.ensure jobs are on the way
+    ids = sorted(row.id for row in session_rows())
+    recorded_jobs.clear()
+    assert reconcile.sweep() == reconcile.SweepReport()  # their meetings.ensure jobs are on the way
     frozen_clock[0] = FROZEN + timedelta(minutes=3)  # ...and were lost: no meeting yet
-    assert sorted(meetings.pending_session_ids()) == sorted(row.id for row in session_rows())
+    assert reconcile.sweep() == reconcile.SweepReport(ensure=3)
+    assert sorted(p["session_id"] for n, p in recorded_jobs if n == "meetings.ensure") == ids
+    recorded_jobs.clear()
+    assert reconcile.sweep() == reconcile.SweepReport()  # not again while those may be retrying
+    frozen_clock[0] += jobs.retry_window() + timedelta(seconds=1)  # ...and they were lost too
+    assert reconcile.sweep() == reconcile.SweepReport(ensure=3) and len(recorded_jobs) == 3

@@ -90,5 +90,6 @@ def test_a_worker_killed_during_meeting_creation_leaves_exactly_one_meeting(
     assert fake_zoom.calls["create"] == 1  # recovery adopted the meeting, never made a second
     assert fake_zoom.calls["list"] >= 1
     # a later tick finds nothing to do
-    assert producer.send_task(TICK).get(timeout=30)["meetings_requeued"] == 0
+    assert producer.send_task(TICK).get(timeout=30)["requeued"] == {
+        "ensure": 0, "update": 0, "delete": 0, "notices": 0}
     assert fake_zoom.calls["create"] == 1 and len(fake_zoom.meetings) == 1

@@ -12,8 +12,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from therabee.services import clock
 from therabee.db.types import UTCDateTime
+from therabee.scheduling.expand import RELEASED_STATUSES
+from therabee.services import clock
 
 
 def new_id() -> str:
@@ -114,10 +115,32 @@ class Pause(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
 
 
+NEEDS_MEETING = ("scheduled", "in_progress")  # the statuses of a session that has a meeting
+MEETING_LIVE = ("creating", "created")
+_RELEASED = tuple(sorted(RELEASED_STATUSES))  # cancelled, hidden, late_cancelled: no meeting
+
+
+def _sql_list(values) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+# A session whose meeting is not what its row says it should be: wanted and missing (or its
+# create unfinished), live though the session is cancelled or hidden, or sent with other
+# times than the session's. The periodic sweep reads exactly these rows through the partial
+# index of the same predicate. Written as SQL with its constants inline, so that PostgreSQL
+# (generic plans of prepared statements too) and SQLite can match a query to the index.
+MEETING_OUT_OF_STEP = sa.text(
+    f"(status IN {_sql_list(NEEDS_MEETING)} AND meeting_state IN ('none', 'creating', 'deleted')"
+    f" OR status IN {_sql_list(_RELEASED)} AND meeting_state IN {_sql_list(MEETING_LIVE)}"
+    " OR meeting_state = 'created' AND (meeting_start IS NULL OR meeting_end IS NULL"
+    " OR meeting_start <> start OR meeting_end <> \"end\"))")
+
+
 class Session(SQLModel, table=True):
     """A materialized occurrence. Unique by identity; its meeting lives here too.
 
-    meeting_state: none → creating (marker set, also in the meeting's agenda) → created.
+    meeting_state: none → creating (marker set, also in the meeting's agenda) → created
+    (meeting_start/meeting_end: the times last sent to the provider) → deleted.
     """
 
     __tablename__ = "sessions"
@@ -147,6 +170,15 @@ class Session(SQLModel, table=True):
     meeting_claimed_until: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     reminded_24h_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     reminded_1h_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    # the meeting's start and end as last sent to the provider (None: no meeting, or unknown)
+    meeting_start: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    meeting_end: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    # when the periodic sweep last queued a meeting job for this row (it waits a retry budget)
+    meeting_swept_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+
+
+sa.Index("ix_sessions_meeting_out_of_step", Session.__table__.c.end,
+         postgresql_where=MEETING_OUT_OF_STEP, sqlite_where=MEETING_OUT_OF_STEP)
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -14,7 +14,12 @@ class TimeOff(SQLModel, table=True):
     """A range in which every occurrence of the therapist's series is skipped."""
 
     __tablename__ = "time_off"
-    __table_args__ = (sa.Index("ix_time_off_therapist_start", "therapist_id", "start"),)
+    __table_args__ = (
+        sa.Index("ix_time_off_therapist_start", "therapist_id", "start"),
+        # the periodic sweep's: time off whose clients have not been told yet
+        sa.Index("ix_time_off_notices_unsent", "end", postgresql_where=sa.text("notices_sent_at IS NULL"),
+                 sqlite_where=sa.text("notices_sent_at IS NULL")),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     therapist_id: str = Field(foreign_key="users.id", max_length=36)
@@ -22,6 +27,8 @@ class TimeOff(SQLModel, table=True):
     end: datetime = Field(sa_column=_instant())
     reason: str | None = Field(default=None, max_length=200)  # shown to the therapist only
     created_at: datetime = Field(default_factory=utcnow, sa_column=_instant())
+    # when its notices went out (one per affected series); None until then
+    notices_sent_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
 
 
 class PracticeRules(SQLModel, table=True):

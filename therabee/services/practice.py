@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import holidays as holiday_calendars
+import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
@@ -214,24 +215,48 @@ def list_time_off(viewer: User, therapist_id: str, from_: datetime, to: datetime
     return sorted(items, key=lambda item: item["start"])
 
 
+def _claim_notices(time_off_id: str, now: datetime) -> bool:
+    """Take the sending of the time off's notices (compare-and-swap on `notices_sent_at`):
+    with any number of jobs exactly one claim succeeds. False: gone, or told already."""
+    with unit_of_work() as db:
+        return db.execute(sa.update(TimeOff).where(TimeOff.id == time_off_id, TimeOff.notices_sent_at.is_(None))
+                          .values(notices_sent_at=now)).rowcount == 1
+
+
+def _give_notices_back(time_off_id: str, claimed_at: datetime) -> None:
+    with unit_of_work() as db:
+        db.execute(sa.update(TimeOff).where(TimeOff.id == time_off_id, TimeOff.notices_sent_at == claimed_at)
+                   .values(notices_sent_at=None))
+
+
 def send_time_off_notices(time_off_id: str) -> int:
-    """One notice per affected series (not per occurrence) to its client. Returns the count."""
+    """One notice per affected series (not per occurrence) to its client, once: the job
+    claims the time off's `notices_sent_at` before sending; a send that fails gives the
+    claim back and raises (the job is retried, and the periodic sweep queues unsent
+    notices again). Returns how many notices this call sent."""
     from therabee.services import mail
 
-    with read_only() as db:
-        row = db.get(TimeOff, time_off_id)
-        if row is None:
-            return 0  # removed before the job ran: nothing to tell
-        start, end = row.start, row.end
-        loaded = load(db, start, end, therapist_id=row.therapist_id)
-        affected: dict[str, int] = defaultdict(int)
-        for occurrence in loaded.calendar.without_away().occurrences(start, end):
-            if occurrence.status in ("scheduled", "in_progress"):
-                affected[occurrence.series_id] += 1
-        clients = {i: db.get(User, loaded.rows[i].client_id) for i in affected}
-    for series_id, count in affected.items():
-        mail.send(clients[series_id].email, "Your therapist is away",
-                  f"Your therapist is away from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC.\n"
-                  f"{count} session(s) of your series in that time will not take place; the others"
-                  " go on as booked.")
+    now = clock.now()
+    if not _claim_notices(time_off_id, now):
+        return 0  # removed before the job ran, or told already
+    try:
+        with read_only() as db:
+            row = db.get(TimeOff, time_off_id)
+            if row is None:
+                return 0  # removed meanwhile: nothing to tell
+            start, end = row.start, row.end
+            loaded = load(db, start, end, therapist_id=row.therapist_id)
+            affected: dict[str, int] = defaultdict(int)
+            for occurrence in loaded.calendar.without_away().occurrences(start, end):
+                if occurrence.status in ("scheduled", "in_progress"):
+                    affected[occurrence.series_id] += 1
+            clients = {i: db.get(User, loaded.rows[i].client_id) for i in affected}
+        for series_id, count in affected.items():
+            mail.send(clients[series_id].email, "Your therapist is away",
+                      f"Your therapist is away from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC.\n"
+                      f"{count} session(s) of your series in that time will not take place; the others"
+                      " go on as booked.")
+    except Exception:
+        _give_notices_back(time_off_id, now)
+        raise
     return len(affected)

@@ -32,15 +32,21 @@ class VideoError(Exception):
 
 
 class VideoRateLimited(VideoError):
-    """The provider asked us to slow down; `retry_after` is in seconds."""
+    """The provider asked us to slow down; `retry_after`: seconds it asked us to wait
+    (None: it did not say)."""
 
-    def __init__(self, retry_after: float, message: str = "video provider rate limit") -> None:
-        super().__init__(f"{message} (retry after {retry_after:.1f} s)")
+    def __init__(self, retry_after: float | None, message: str = "video provider rate limit") -> None:
+        super().__init__(message if retry_after is None else f"{message} (retry after {retry_after:.1f} s)")
         self.retry_after = retry_after
 
 
 class VideoUnavailable(VideoError):
-    """5xx, timeout or connection error: worth retrying later."""
+    """5xx, timeout or connection error: worth retrying later (`retry_after`: seconds the
+    provider asked us to wait, as a 503 may; None: it did not say)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class VideoAuthError(VideoError):

@@ -1,20 +1,20 @@
-"""The Zoom meetings client: one httpx client per process, bounded retries, typed errors.
+"""The Zoom meetings client: one httpx client per process, one attempt per call, typed errors.
 
-Retries: 429 and 503 wait for `Retry-After` (seconds or a reset timestamp); other
-5xx, timeouts and dropped connections back off exponentially with jitter. After
-`max_attempts` the typed error is raised for the caller (a Celery task) to
-reschedule. A 401 gets one token refresh and one more try.
+The client does not retry: the job that called it does (one retry layer, with jittered
+backoff that honours `Retry-After`: services/jobs.py). It turns each answer into a typed
+error that says what the job needs: `VideoRateLimited` and `VideoUnavailable` carry the
+seconds of a `Retry-After` (seconds or a reset timestamp); 5xx, timeouts and dropped
+connections are `VideoUnavailable`. A 401 gets one token refresh and one more try (that
+is the OAuth protocol, not a retry).
 
-A create is not idempotent: when an attempt failed in a way that Zoom may still
-have acted on (a read timeout, a dropped connection, a 5xx), the next attempt
-first looks for a meeting carrying our marker and adopts it.
+A create is not idempotent: when a call failed in a way that Zoom may still have acted on,
+the next run of the job finds the session "creating" and first looks for a meeting
+carrying its marker (`find_meeting_by_marker`) and adopts it (services/meetings.py).
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -39,14 +39,12 @@ from therabee.video.provider import (
     utc_z,
 )
 from therabee.video.zoom.oauth import TokenSource
-from therabee.video.zoom.retry import backoff_delay, parse_retry_after
-
-log = logging.getLogger(__name__)
+from therabee.video.zoom.retry import parse_retry_after
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MEETING_NOT_FOUND = 3001
 LIST_PAGE_SIZE = 300
-# Failures where the request never reached Zoom: safe to repeat even a create.
+# Failures where the request never reached Zoom.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -63,24 +61,12 @@ class ZoomClient:
         oauth_url: str = "https://zoom.us/oauth/token",
         api_url: str = "https://api.zoom.us/v2",
         cache: Any | None = None,
-        max_attempts: int = 5,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 8.0,
-        max_retry_after: float = 60.0,
-        rng: random.Random | None = None,
         list_page_size: int = LIST_PAGE_SIZE,
     ) -> None:
-        """`cache`: optional `redis.Redis`-like token cache shared by processes.
-
-        `sleep` and `clock` are injectable so tests record waits instead of waiting.
-        A `Retry-After` longer than `max_retry_after` seconds (a daily limit) is
-        not slept through: `VideoRateLimited` is raised at once.
-        """
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        """`cache`: optional `redis.Redis`-like token cache shared by processes; `clock`
+        (Unix seconds) is injectable for tests of token expiry and reset timestamps."""
         self._http = httpx.Client(timeout=timeout, headers={"Accept": "application/json"})
         self._tokens = TokenSource(
             self._http,
@@ -93,12 +79,7 @@ class ZoomClient:
         )
         self._api_url = api_url.rstrip("/")
         self._user_path = f"/users/{user_id}/meetings"
-        self._max_attempts = max_attempts
-        self._sleep = sleep
         self._clock = clock
-        self._backoff = (backoff_base, backoff_cap)
-        self._max_retry_after = max_retry_after
-        self._rng = rng or random.Random()
         self._list_page_size = list_page_size
 
     @classmethod
@@ -133,8 +114,7 @@ class ZoomClient:
             "agenda": agenda_for(marker),
             "settings": {"waiting_room": True, "join_before_host": False},
         }
-        data = self._call("POST", self._user_path, json=body, recover=lambda: self._find_raw(marker))
-        return _meeting(data)
+        return _meeting(self._call("POST", self._user_path, json=body))
 
     def update_meeting(
         self, meeting_id: str, *, start: datetime, duration_minutes: int, timezone: str
@@ -180,24 +160,12 @@ class ZoomClient:
         *,
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
-        recover: Callable[[], dict[str, Any] | None] | None = None,
     ) -> Any:
-        """Send one API request with retries; the decoded JSON body, or None for 204."""
-        refreshed = False
-        maybe_done = False  # an earlier attempt may have been carried out by Zoom
-        attempt = 0
-        while True:
-            attempt += 1
-            if maybe_done and recover is not None:
-                adopted = recover()
-                if adopted is not None:
-                    log.info("zoom %s %s: adopted the result of an earlier attempt", method, path)
-                    return adopted
-            error: VideoError
-            wait: float | None = None
-            token = None
+        """Send one API request; the decoded JSON body, or None for 204. Raises the typed
+        error of a failure (after one token refresh for a 401)."""
+        for refreshed in (False, True):
+            token = self._tokens.get()
             try:
-                token = self._tokens.get()
                 response = self._http.request(
                     method,
                     self._api_url + path,
@@ -205,48 +173,28 @@ class ZoomClient:
                     params=params,
                     headers={"Authorization": f"Bearer {token}"},
                 )
-            except VideoRateLimited as exc:  # from the token endpoint
-                error, wait = exc, exc.retry_after
-            except VideoUnavailable as exc:  # from the token endpoint
-                error = exc
             except _NOT_SENT as exc:
-                error = VideoUnavailable(f"Zoom unreachable: {type(exc).__name__}")
+                raise VideoUnavailable(f"Zoom unreachable: {type(exc).__name__}") from exc
             except httpx.TransportError as exc:
                 # read timeouts, dropped connections: Zoom may have done it anyway
-                error = VideoUnavailable(f"Zoom did not answer: {type(exc).__name__}")
-                maybe_done = True
-            else:
-                status = response.status_code
-                if status < 400:
-                    return _json(response)
-                if status == 401 and not refreshed:
-                    refreshed = True
-                    self._tokens.invalidate(token)
-                    attempt -= 1  # a token refresh is not a failed attempt
-                    continue
-                error, wait = self._retryable(response, attempt)
-                maybe_done = maybe_done or status >= 500
-            if attempt >= self._max_attempts:
-                raise error
-            if wait is None:
-                wait = backoff_delay(attempt, *self._backoff, self._rng)
-            elif wait > self._max_retry_after:
-                raise error  # a daily limit: let the caller reschedule instead of blocking
-            log.warning("zoom %s %s failed (%s); retry %d in %.2f s", method, path, error, attempt, wait)
-            self._sleep(wait)
+                raise VideoUnavailable(f"Zoom did not answer: {type(exc).__name__}") from exc
+            if response.status_code == 401 and not refreshed:
+                self._tokens.invalidate(token)
+                continue
+            if response.status_code < 400:
+                return _json(response)
+            raise self._error(response)
 
-    def _retryable(self, response: httpx.Response, attempt: int) -> tuple[VideoError, float | None]:
-        """The error and wait for a 429 or 5xx answer; raises at once for any other 4xx."""
+    def _error(self, response: httpx.Response) -> VideoError:
+        """The typed error of a failed answer; 429 and 5xx carry their `Retry-After`."""
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
         if status == 429:
-            if retry_after is None:
-                retry_after = backoff_delay(attempt, *self._backoff, self._rng)
             limit = response.headers.get("X-RateLimit-Type", "?")
-            return VideoRateLimited(retry_after, f"Zoom rate limit ({limit})"), retry_after
+            return VideoRateLimited(retry_after, f"Zoom rate limit ({limit})")
         if status >= 500:
-            return VideoUnavailable(f"Zoom answered {status}"), retry_after
-        raise _client_error(response)
+            return VideoUnavailable(f"Zoom answered {status}", retry_after)
+        return _client_error(response)
 
 
 def _client_error(response: httpx.Response) -> VideoError:

@@ -1,8 +1,8 @@
-"""Retry timing for the Zoom client: `Retry-After` parsing and jittered backoff."""
+"""How long Zoom asks us to wait: `Retry-After` parsing (the jobs do the waiting:
+services/jobs.py)."""
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -51,13 +51,3 @@ def _parse_instant(text: str) -> datetime | None:
     if moment.tzinfo is None:  # both forms mean UTC when no offset is given
         moment = moment.replace(tzinfo=timezone.utc)
     return moment
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter for retry number `attempt` (1-based), in seconds.
-
-    Half of the delay is fixed and half random ("equal jitter"): workers that
-    failed together spread out, and none retries at once.
-    """
-    delay = min(cap, base * (2 ** (attempt - 1)))
-    return delay / 2 + rng.uniform(0, delay / 2)
