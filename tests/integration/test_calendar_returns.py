@@ -136,3 +136,29 @@ def test_a_split_counts_held_occurrences_by_their_original_start(api, parties):
                      json={"from": at(2).isoformat(), "start": (at(2) + timedelta(hours=1)).isoformat()})
     assert split.status_code == 201, split.text
     assert split.json()["sessions_limit"] == 2
+
+
+def test_a_session_moved_again_leaves_nothing_behind_where_it_was_moved_before(api, parties):
+    """at(0) is moved to Wednesday 14:00 (a moved exception), made a session there by the
+    horizon job, then moved six weeks on: nothing is left at Wednesday 14:00 (the exception
+    still says so, but the session it has become overrides it), and that time is free."""
+    from therabee.services import horizon
+
+    at, client = parties.at, parties.client
+    series_id = book(api, client, parties.therapist, at(0)).json()["id"]
+    clock.set_clock(lambda: at(0) - timedelta(days=1))
+    wednesday = at(0) + timedelta(days=1, hours=4)
+    assert api.post(f"{API}/occurrences/{_id(series_id, at(0))}/move", headers=client.auth,
+                    json={"start": wednesday.isoformat()}).status_code == 200
+    horizon.tick()  # Wednesday 14:00 is 52 h ahead: its session is made
+    assert [s[1:] for s in _sessions(series_id)][:1] == [(wednesday, "scheduled")]
+    later = at(6) + timedelta(days=1)
+    moved = api.post(f"{API}/occurrences/{_id(series_id, at(0))}/move", headers=client.auth,
+                     json={"start": later.isoformat()})
+    assert moved.status_code == 200, moved.text
+
+    around = (wednesday - timedelta(hours=1), wednesday + timedelta(hours=2))
+    assert _listed(api, parties.therapist, *around) == []
+    assert _listed(api, client, later - timedelta(hours=1), later + timedelta(hours=1)) == [
+        (_id(series_id, at(0)), later, "scheduled")]
+    assert book(api, parties.other, parties.therapist, wednesday, rrule=None).status_code == 201

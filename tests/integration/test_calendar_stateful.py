@@ -465,8 +465,18 @@ class CalendarMachine(RuleBasedStateMachine):
                  "two days": f"FREQ=WEEKLY;BYDAY={DAYS[weekday]},{DAYS[(weekday + 2) % 7]}"}[new_rule]
         new = self._split_series(old, original, start, duration, rrule)
         shown, raw = self._new_series_spans(new)
-        verdict = self._judge(old.therapist_id, shown, raw, hours=by_client, leave=raw[:1],
+        # a client's new rule must lie inside the hours; the single changes carried over
+        # (a therapist's move may be outside them) are not judged again
+        verdict = self._judge(old.therapist_id, shown, raw, hours=False, leave=raw[:1],
                               skip=lambda o: o.series_id == old.id and o.original_start >= original)
+        weekly, zone_name = self.hours[old.therapist_id]
+        bare = copy.copy(new)  # the rule alone, as the product checks it
+        bare.status, bare.moved = {}, {}
+        rule_end = new.start + timedelta(weeks=get_settings().conflict_window_weeks)
+        outside = [s for s in ref.kept_originals(bare, [], rule_end)
+                   if not ref.within_hours(weekly, zone_name, s, s + new.duration)]
+        if by_client and outside:
+            verdict = ("refuse", [f"{_z(outside[0])} is outside the hours"])
         if by_client and start < self.now + self._notice(old.therapist_id):
             verdict = ("refuse", ["inside the minimum notice"])
         if ref.rule_starts(new, start + timedelta(seconds=1)) != [start]:

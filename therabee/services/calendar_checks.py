@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
 from therabee.db.models import Series
 from therabee.scheduling.expand import Occurrence
 from therabee.services.calendar_rows import collision, load
+from therabee.services.errors import conflict
 from therabee.services.locks import lock_therapist
 from therabee.settings import get_settings
 
@@ -48,7 +50,10 @@ def checked_change(db: DbSession, therapist_id: str, from_: datetime, to: dateti
     lock_therapist(db, therapist_id)
     before = load(db, from_ - REACH, to + REACH, therapist_id=therapist_id).calendar
     change()
-    db.flush()
+    try:
+        db.flush()
+    except sa.exc.IntegrityError as exc:  # the sessions' exclusion constraint (PostgreSQL)
+        raise conflict(detail, []) from exc
     loaded = load(db, from_ - REACH, to + REACH, therapist_id=therapist_id)
     after = loaded.calendar
     hits = after.clashes(before.claims(after, from_, to))

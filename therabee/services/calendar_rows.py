@@ -120,6 +120,12 @@ def load(db: DbSession, from_: datetime, to: datetime, *conditions,
         ses_filter = sa.or_(ses_filter, Session.series_id.in_(limited))
     for e in db.exec(select(OccurrenceException).where(OccurrenceException.series_id.in_(ids), exc_filter)):
         exceptions[e.series_id].append(exception_spec(e))
+    # an exception is overridden by its occurrence's session, wherever that session is now
+    # (a session moved on from where the exception had put it): load those sessions too
+    elsewhere = {e.original_start for specs in exceptions.values() for e in specs
+                 if not from_ <= e.original_start < to}
+    if elsewhere:
+        ses_filter = sa.or_(ses_filter, Session.original_start.in_(elsewhere))
     for s in db.exec(select(Session).where(Session.series_id.in_(ids), ses_filter)):
         sessions[s.series_id].append(session_spec(s))
     for p in db.exec(select(Pause).where(Pause.series_id.in_(ids))):
