@@ -87,17 +87,23 @@ def _shift(table: str, shifts: dict[str, timedelta], order: str = "id") -> None:
 
 
 @pytest.fixture
-def alembic_at_0004(migrated_db):
-    """Alembic at 0004 (0005 changes data only, so the schema is the same); back at head after."""
+def alembic_config(migrated_db):
+    """The suite database's Alembic; back at head after the test."""
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("sqlalchemy.url", migrated_db)
-    command.downgrade(config, "0004")
     yield config
     command.upgrade(config, "head")
 
 
+def _rerun_0005(config: Config) -> None:
+    """Down to 0004 (0005 changes data only, and keeps it when going down) and back to head:
+    0005 runs on the rows as they are. The rows are written at head, as the API needs."""
+    command.downgrade(config, "0004")
+    command.upgrade(config, "head")
+
+
 @pytest.fixture
-def old_rows(api, alembic_at_0004):
+def old_rows(api, alembic_config):
     """A weekly series (Tuesdays 10:00 New York) with a moved, a cancelled and an ended
     occurrence, a session and a cursor, with whole seconds; another client's one-off right
     after its first session (also a session) and time off, with a fraction too — as the old
@@ -137,7 +143,7 @@ def old_rows(api, alembic_at_0004):
     _shift("sessions", {row_id: shift[series] for row_id, series in sessions.items()}, order="start DESC")
     _shift("time_off", {off.json()["id"]: FRACTION})
     yield SimpleNamespace(first=first, second=second, weekly_id=weekly_id, one_off_id=one_off_id, at=at,
-                          recorded=recorded, config=alembic_at_0004,
+                          recorded=recorded, config=alembic_config,
                           shift={"series": shift, "exceptions": {i: shift[s] for i, s in exceptions.items()},
                                  "sessions": {i: shift[s] for i, s in sessions.items()},
                                  "time_off": {off.json()["id"]: FRACTION}})
@@ -160,7 +166,7 @@ def test_rounding_down_brings_back_the_whole_minutes_and_the_occurrences_can_be_
                        json={"from": (at(6) + SECONDS).isoformat()})
     assert refused.status_code == 422, refused.text
 
-    command.upgrade(old_rows.config, "head")
+    _rerun_0005(old_rows.config)
 
     assert {table: _rows(table) for table in INSTANTS} == recorded
     window = {"from": (at(0) - timedelta(days=1)).isoformat(), "to": at(12).isoformat(), "series_id": weekly_id}
