@@ -3,8 +3,9 @@ be joined.
 
 Pure: the caller passes the instant and whether the video provider reports its meetings
 starting and ending (Zoom's webhooks). Statuses derived here are never written. One
-service applies it to every answer (`services.occurrences.occurrence_public`), so the
-API, the pages and the feed agree.
+service applies it to every occurrence it answers with (`services.occurrences.
+occurrence_public`), which the API and the pages show; the ICS feed carries no status but
+cancellation, which the clock never changes, so all three agree.
 """
 
 from __future__ import annotations
