@@ -24,7 +24,6 @@ from therabee.settings import get_settings
 SLOT_WEEKS = 4
 SESSION_MINUTES = 50
 SESSIONS_WEEKS = 12
-JOIN_OPENS = timedelta(minutes=10)
 REPEATS = ("none", "weekly", "biweekly", "monthly", "weekdays")
 ENDS = ("never", "until", "count", "held")
 MAX_HELD = 520
@@ -193,7 +192,8 @@ def my_sessions(client: User, now: datetime | None = None) -> dict:
             "therapist": names.get(o["therapist_id"], "Your therapist"),
             "rule": words.get(o["series_id"], ""),
             "repeats": bool(by_id[o["series_id"]].rrule) if o["series_id"] in by_id else False,
-            "late": o["start"] - now < late, "join_from": (o["start"] - JOIN_OPENS).isoformat(),
+            "end": o["end"].isoformat(), "late": o["start"] - now < late,
+            "join_from": o["join_from"].isoformat() if o["join_from"] else "",
             "can_change": o["status"] == "scheduled" and o["start"] > now})
     active = [{"id": s.id, "therapist": names.get(s.therapist_id, "Your therapist"),
                "rule": words[s.id] + (f", ending before {when_label(s.ends_before, viewer)}" if s.ends_before else ""),

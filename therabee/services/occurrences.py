@@ -10,6 +10,7 @@ from sqlmodel import select
 from therabee.db.engine import read_only, unit_of_work
 from therabee.db.models import OccurrenceException, Series, Session, User
 from therabee.scheduling.conflicts import within_availability
+from therabee.scheduling import live
 from therabee.scheduling.expand import ACTIVE_STATUSES, Occurrence
 from therabee.scheduling.ids import InvalidOccurrenceId, OccurrenceId
 from therabee.scheduling.timezones import utc
@@ -21,14 +22,22 @@ from therabee.services.calendar_checks import REACH, checked_change, conflict_re
 from therabee.services.calendar_rows import load, load_around
 from therabee.services.practice import check_timing, rules_for
 from therabee.settings import get_settings
+from therabee.video import reports_meeting_status
 
 
-def occurrence_public(series: Series, occurrence: Occurrence) -> dict:
+def occurrence_public(series: Series, occurrence: Occurrence, now: datetime) -> dict:
+    """The answer for one occurrence as seen at `now`: every occurrence the API and the
+    pages show passes here. Its `status` is derived from the clock while it runs
+    when the video provider sends no webhooks (scheduling/live.py); `join_from` is when
+    Join opens (None for one that is never joined); it closes at `end`."""
+    status = live.status_at(occurrence.status, occurrence.start, occurrence.end, now,
+                            reports_meeting_status())
     return {"id": occurrence.id.to_string(), "series_id": occurrence.series_id,
             "therapist_id": series.therapist_id, "client_id": series.client_id,
             "original_start": occurrence.original_start, "start": occurrence.start,
-            "end": occurrence.end, "status": occurrence.status,
-            "materialized": occurrence.materialized, "join_url": occurrence.join_url}
+            "end": occurrence.end, "status": status,
+            "materialized": occurrence.materialized, "join_url": occurrence.join_url,
+            "join_from": live.join_from(status, occurrence.start)}
 
 
 def check_window(from_: datetime, to: datetime) -> tuple[datetime, datetime]:
@@ -45,6 +54,7 @@ def list_occurrences(actor: User, from_: datetime, to: datetime, therapist_id: s
                      series_id: str | None = None) -> list[dict]:
     """Every occurrence the actor may see in `[from_, to)`. Reads only."""
     from_, to = check_window(from_, to)
+    now = clock.now()
     conditions = [series_filter(actor)]
     if therapist_id is not None:
         conditions.append(Series.therapist_id == therapist_id)
@@ -52,7 +62,7 @@ def list_occurrences(actor: User, from_: datetime, to: datetime, therapist_id: s
         if series_id is not None:
             visible_series(db, actor, series_id)
             conditions.append(Series.id == series_id)
-        return [occurrence_public(s, o) for s, o in load(db, from_, to, *conditions).pairs(from_, to)]
+        return [occurrence_public(s, o, now) for s, o in load(db, from_, to, *conditions).pairs(from_, to)]
 
 
 def _find(db: DbSession, actor: User, occurrence_id: str, for_update: bool = False) -> tuple[Series, Occurrence]:
@@ -94,7 +104,7 @@ def get_occurrence(actor: User, occurrence_id: str) -> dict:
             session, _ = materialize.materialize(db, row, occurrence)
             occurrence = Occurrence(row.id, occurrence.original_start, session.start, session.end,
                                     session.status, True, session.join_url)
-        return occurrence_public(row, occurrence)
+        return occurrence_public(row, occurrence, now)
 
 
 def _session(db: DbSession, series_id: str, original_start: datetime) -> Session | None:
@@ -148,7 +158,7 @@ def cancel(actor: User, occurrence_id: str, reason: str | None = None) -> dict:
         db.flush()
         return occurrence_public(row, Occurrence(row.id, occurrence.original_start, occurrence.start,
                                                  occurrence.end, status, session is not None,
-                                                 None))
+                                                 None), now)
 
 
 def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int | None = None) -> dict:
@@ -188,7 +198,7 @@ def move(actor: User, occurrence_id: str, start: datetime, duration_minutes: int
                        chosen=[(start, end)])
         return occurrence_public(row, Occurrence(row.id, original, start, end, "scheduled",
                                                  session is not None,
-                                                 session.join_url if session else None))
+                                                 session.join_url if session else None), now)
 
 
 def attendance(actor: User, occurrence_id: str, status: str) -> dict:
@@ -209,4 +219,4 @@ def attendance(actor: User, occurrence_id: str, status: str) -> dict:
         materialize.set_status(db, session, status)
         db.flush()
         return occurrence_public(row, Occurrence(row.id, occurrence.original_start, session.start,
-                                                 session.end, status, True, session.join_url))
+                                                 session.end, status, True, session.join_url), now)

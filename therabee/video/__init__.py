@@ -26,6 +26,7 @@ __all__ = [
     "VideoRequestError",
     "VideoUnavailable",
     "get_provider",
+    "reports_meeting_status",
 ]
 
 
@@ -39,3 +40,11 @@ def get_provider(settings: Settings | None = None) -> VideoProvider:
     from therabee.video.free import FreeVideoProvider
 
     return FreeVideoProvider(settings.free_video_base_url)
+
+
+def reports_meeting_status(settings: Settings | None = None) -> bool:
+    """Does the provider tell us when its meetings start and end? Zoom does, through its
+    webhooks, once their secret is set (THERABEE_ZOOM_WEBHOOK_SECRET); the free provider
+    never does, so a session's "in progress" is then derived from the clock."""
+    settings = settings or get_settings()
+    return settings.zoom_enabled and bool(settings.zoom_webhook_secret)

@@ -9,6 +9,7 @@ import reflex as rx
 from therabee_ui import routes
 from therabee_ui.components.client_common import section
 from therabee_ui.components.therapist_common import error_callout, labelled, loading_row, notice_callout
+from therabee_ui.joining import progress_and_link
 
 
 def _session(S, o: rx.Var) -> rx.Component:
@@ -27,13 +28,12 @@ def _session(S, o: rx.Var) -> rx.Component:
                 ),
                 rx.hstack(
                     rx.cond(
-                        o.status == "scheduled",
-                        rx.vstack(
-                            rx.button(rx.icon("video", size=16), "Join", on_click=S.join(o.id),
-                                      disabled=~o.can_join, aria_label="Join session on " + o.when),
-                            rx.cond(~o.can_join, rx.text("Opens 10 min before", size="1", color_scheme="gray")),
-                            spacing="1", align="center",
-                        ),
+                        o.can_join,
+                        rx.button(rx.icon("video", size=16), "Join", on_click=S.join(o.id),
+                                  loading=S.joining_id == o.id, disabled=S.joining_id != "",
+                                  aria_label="Join session on " + o.when),
+                        rx.cond(o.join_from != "",
+                                rx.text("Join opens 1 h before", size="1", color_scheme="gray")),
                     ),
                     rx.cond(o.can_change,
                             rx.button("Manage", on_click=S.manage(o.id), variant="soft",
@@ -42,6 +42,7 @@ def _session(S, o: rx.Var) -> rx.Component:
                 ),
                 gap="3", wrap="wrap", justify="between", width="100%",
             ),
+            progress_and_link(S.joining_id == o.id, rx.cond(S.join_link_id == o.id, S.join_link, "")),
         ),
         aria_label="Session on " + who + ", " + o.status_label,
         style={"list_style": "none"},

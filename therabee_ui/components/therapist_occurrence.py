@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from therabee_ui.components.therapist_common import error_callout, labelled, notice_callout
+from therabee_ui.joining import progress_and_link
 from therabee_ui.pages.calendar_state import CalendarState
 
 S = CalendarState.selected
@@ -37,8 +38,14 @@ def _attendance() -> rx.Component:
 
 
 def _join() -> rx.Component:
-    return rx.cond(S.can_join, rx.button(rx.icon("video", size=16), "Join video session", on_click=CalendarState.join,
-                                         aria_label="Join video session", loading=CalendarState.busy))
+    """Join while it is open (an hour before the start to the end), else when it opens."""
+    return rx.cond(
+        S.can_join,
+        rx.button(rx.icon("video", size=16), "Join video session", on_click=CalendarState.join,
+                  aria_label="Join video session", loading=CalendarState.joining,
+                  disabled=CalendarState.joining),
+        rx.cond(S.join_note != "", rx.text(S.join_note, size="2", color_scheme="gray", data_testid="join-note")),
+    )
 
 
 def _time_inputs(prefix: str) -> list[rx.Component]:
@@ -90,6 +97,7 @@ def occurrence_dialog() -> rx.Component:
                 notice_callout(CalendarState.notice),
                 error_callout(CalendarState.action_error),
                 rx.hstack(_join(), _attendance(), wrap="wrap", spacing="2"),
+                progress_and_link(CalendarState.joining, CalendarState.join_link),
                 _changes(),
                 spacing="3", align="start", width="100%",
             ),

@@ -13,6 +13,7 @@ from therabee.services import clock, occurrences, series_changes, therapist_view
 from therabee_ui.auth import AuthState
 from therabee_ui.components.therapist_common import (STATUS_COLORS, STATUS_LABELS, acting_therapist,
                                                      away_redirect, call_service)
+from therabee_ui.joining import join_open, meeting_link
 
 HOUR_PX = 48
 FIRST_HOUR, LAST_HOUR = 7, 20
@@ -44,6 +45,11 @@ class Item:
     local_date: str = ""
     local_time: str = ""
     duration: int = 50
+    start: str = ""  # ISO instants
+    end: str = ""
+    join_from: str = ""  # "" when it is never joined
+    join_opens_label: str = ""  # when Join opens, in the practice zone
+    join_note: str = ""  # "Join opens at …" before then
     can_join: bool = False
     can_attend: bool = False
     can_change: bool = False
@@ -84,12 +90,24 @@ def _left(day: int) -> str:
     return f"calc(var(--tb-hours) + (100% - var(--tb-hours)) * {day} / 7)"
 
 
+def _timely(item: Item, now: datetime) -> Item:
+    """The item's controls that depend on the time: join, attendance, changes."""
+    start = datetime.fromisoformat(item.start)
+    waiting = bool(item.join_from) and now < datetime.fromisoformat(item.join_from)
+    return dataclasses.replace(
+        item, can_join=join_open(item.status, item.start, item.end, now),
+        join_note=f"Join opens at {item.join_opens_label}, an hour before the start." if waiting else "",
+        can_attend=start <= now and item.status in ("scheduled", "in_progress", "completed", "no_show"),
+        can_change=item.status == "scheduled" and start > now)
+
+
 def _item(o: dict, tz: ZoneInfo, first_day: date, first_hour: int, now: datetime) -> Item:
     start, end = o["start"].astimezone(tz), o["end"].astimezone(tz)
     minutes = int((o["end"] - o["start"]).total_seconds() // 60)
     from_top = (start.hour - first_hour) * 60 + start.minute
     status = o["status"]
-    return Item(
+    opens = o["join_from"].astimezone(tz) if o["join_from"] else None
+    return _timely(Item(
         id=o["id"], series_id=o["series_id"], original_start=o["original_start"].isoformat(),
         client_name=o["client_name"], rule_in_words=o["rule_in_words"], status=status,
         status_label=STATUS_LABELS.get(status, status), color=STATUS_COLORS.get(status, "gray"),
@@ -100,9 +118,15 @@ def _item(o: dict, tz: ZoneInfo, first_day: date, first_hour: int, now: datetime
         left=_left((start.date() - first_day).days),
         date_label=f"{start:%A, %d %B %Y}", time_label=f"{start:%H:%M}–{end:%H:%M}",
         local_date=start.date().isoformat(), local_time=f"{start:%H:%M}", duration=minutes,
-        can_join=status in ("scheduled", "in_progress") and o["end"] > now,
-        can_attend=o["start"] <= now and status in ("scheduled", "in_progress", "completed", "no_show"),
-        can_change=status == "scheduled" and o["start"] > now)
+        start=o["start"].isoformat(), end=o["end"].isoformat(),
+        join_from=opens.isoformat() if opens else "", join_opens_label=_opens_label(opens, start)), now)
+
+
+def _opens_label(opens: datetime | None, start: datetime) -> str:
+    """When Join opens, local: "09:00", with its day when that is not the start's."""
+    if opens is None:
+        return ""
+    return f"{opens:%H:%M}" if opens.date() == start.date() else f"{opens:%a %d %b, %H:%M}"
 
 
 def _hour_range(weekly: list[dict], items: list[dict], tz: ZoneInfo) -> tuple[int, int]:
@@ -146,6 +170,8 @@ class CalendarState(rx.State):
     busy: bool = False
     action_error: str = ""
     notice: str = ""
+    joining: bool = False  # waiting for the selected occurrence's meeting
+    join_link: str = ""  # its meeting, once ready
 
     @rx.var
     def empty(self) -> bool:
@@ -259,8 +285,9 @@ class CalendarState(rx.State):
 
     @rx.event
     def open_detail(self, occurrence_id: str):
-        self.selected = next((i for i in self.items if i.id == occurrence_id), Item())
-        self.action_error, self.notice = "", ""
+        found = next((i for i in self.items if i.id == occurrence_id), None)
+        self.selected = _timely(found, clock.now()) if found else Item()
+        self.action_error, self.notice, self.join_link = "", "", ""
         self.detail_open = bool(self.selected.id)
 
     @rx.event
@@ -283,20 +310,27 @@ class CalendarState(rx.State):
             yield update
         self.selected = next((i for i in self.items if i.id == selected), self.selected)
 
-    @rx.event
+    @rx.event(background=True)
     async def join(self):
-        self.busy, self.action_error = True, ""
-        yield
-        therapist = await acting_therapist(self)
-        opened, self.action_error = await call_service(occurrences.get_occurrence, therapist, self.selected.id)
-        self.busy = False
-        if opened is None:
-            return
-        if opened["join_url"]:
-            self.selected = dataclasses.replace(self.selected, join_url=opened["join_url"])
-            yield rx.redirect(opened["join_url"], is_external=True)
-        else:
-            self.notice = "The session is open; its video meeting is being prepared. Try again in a moment."
+        """Open the selected occurrence and wait, showing progress, for its meeting's link
+        (in the background: the page stays usable meanwhile)."""
+        async with self:
+            if self.joining:
+                return
+            self.joining, self.join_link, self.action_error, self.notice = True, "", "", ""
+            occurrence_id = self.selected.id
+            therapist = await acting_therapist(self)
+        link, error = await meeting_link(therapist, occurrence_id) if therapist else ("", "Please sign in again.")
+        async with self:
+            self.joining = False
+            if self.selected.id != occurrence_id:
+                return  # another occurrence was opened meanwhile
+            self.join_link, self.action_error = link, error
+            if link:
+                self.selected = dataclasses.replace(self.selected, materialized=True, join_url=link)
+        if link:
+            yield rx.redirect(link, is_external=True)
+            yield CalendarState.refresh  # the grid shows it as a session now
 
     @rx.event
     async def mark(self, status: str):

@@ -16,6 +16,7 @@ from therabee_ui.components.client_common import acting_client, away_from_client
 from therabee_ui.components.client_sessions import sessions_view
 from therabee_ui.components.layout import page
 from therabee_ui.components.therapist_common import STATUS_COLORS, call_service
+from therabee_ui.joining import join_open, meeting_link
 
 PLEASE_SIGN_IN = "Please sign in as a client."
 
@@ -35,7 +36,9 @@ class Occ:
     rule: str = ""
     repeats: bool = False
     late: bool = False
-    join_from: str = ""
+    start: str = ""  # ISO instants
+    end: str = ""
+    join_from: str = ""  # "" when it is never joined
     can_join: bool = False
     can_change: bool = False
 
@@ -49,7 +52,7 @@ class SeriesRow:
 
 
 def _joinable(item: Occ, now: datetime) -> bool:
-    return item.status == "scheduled" and datetime.fromisoformat(item.join_from) <= now
+    return join_open(item.status, item.start, item.end, now)
 
 
 class SessionsState(rx.State):
@@ -58,6 +61,9 @@ class SessionsState(rx.State):
     notice: str = ""
     action_error: str = ""
     busy: bool = False
+    joining_id: str = ""  # the occurrence whose meeting is being waited for
+    join_link_id: str = ""  # the occurrence whose meeting link is ready
+    join_link: str = ""
     items: list[Occ] = []
     series: list[SeriesRow] = []
     feed_url: str = ""
@@ -97,7 +103,7 @@ class SessionsState(rx.State):
         now = clock.now()
         self.items = [Occ(**{k: o[k] for k in ("id", "series_id", "original_start", "when", "date", "time",
                                                "status", "status_label", "therapist", "rule", "repeats",
-                                               "late", "join_from", "can_change")},
+                                               "late", "start", "end", "join_from", "can_change")},
                           color=STATUS_COLORS.get(o["status"], "gray")) for o in view["occurrences"]]
         for item in self.items:
             item.can_join = _joinable(item, now)
@@ -109,24 +115,26 @@ class SessionsState(rx.State):
 
     @rx.event
     def tick(self, _value=None):
-        """Every half minute: the Join buttons open 10 minutes before the start."""
+        """Every half minute: Join opens an hour before the start and closes at the end."""
         now = clock.now()
         if any(_joinable(i, now) != i.can_join for i in self.items):
             self.items = [dataclasses.replace(i, can_join=_joinable(i, now)) for i in self.items]
 
-    @rx.event
+    @rx.event(background=True)
     async def join(self, occurrence_id: str):
-        client = await acting_client(self)
-        if client is None:
-            self.error = PLEASE_SIGN_IN
-            return
-        found, self.error = await call_service(occurrences.get_occurrence, client, occurrence_id)
-        if found is None:
-            return
-        if not found.get("join_url"):
-            self.error = "The video link is being prepared. Please try again in a moment."
-            return
-        return rx.redirect(found["join_url"], is_external=True)
+        """Open the occurrence and wait, showing progress, for its meeting's link (in the
+        background: the page stays usable meanwhile)."""
+        async with self:
+            if self.joining_id:
+                return
+            self.joining_id, self.join_link_id, self.join_link, self.error = occurrence_id, "", "", ""
+            client = await acting_client(self)
+        link, error = await meeting_link(client, occurrence_id) if client else ("", PLEASE_SIGN_IN)
+        async with self:
+            self.joining_id, self.error = "", error
+            self.join_link_id, self.join_link = (occurrence_id, link) if link else ("", "")
+        if link:
+            yield rx.redirect(link, is_external=True)
 
     @rx.event
     def manage(self, occurrence_id: str):
