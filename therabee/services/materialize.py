@@ -10,12 +10,10 @@ from sqlmodel import Session as DbSession
 from sqlmodel import select
 
 from therabee.db.engine import is_postgres
-from therabee.db.models import Series, Session, new_id
+from therabee.db.models import MEETING_LIVE, Series, Session, new_id
 from therabee.scheduling.expand import HIDDEN, RELEASED_STATUSES, Occurrence
 from therabee.services import clock, jobs
 from therabee.services.errors import ServiceError, conflict
-
-_MEETING_LIVE = ("creating", "created")
 
 
 def _insert(db: DbSession):
@@ -95,7 +93,7 @@ def set_status(db: DbSession, row: Session, status: str) -> None:
     """Change a session's status; cancelled or hidden, it loses its meeting."""
     row.status = status
     row.updated_at = clock.now()
-    if status in RELEASED_STATUSES and row.meeting_state in _MEETING_LIVE:
+    if status in RELEASED_STATUSES and row.meeting_state in MEETING_LIVE:
         jobs.after_commit(db, "meetings.delete", session_id=row.id)
 
 
@@ -105,7 +103,7 @@ def move(db: DbSession, row: Session, start: datetime, end: datetime) -> None:
     if row.status == HIDDEN:
         row.status = "scheduled"
         jobs.after_commit(db, "meetings.ensure", session_id=row.id)
-    elif row.meeting_state in _MEETING_LIVE:
+    elif row.meeting_state in MEETING_LIVE:
         jobs.after_commit(db, "meetings.update", session_id=row.id)
 
 
